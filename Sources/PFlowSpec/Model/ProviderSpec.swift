@@ -1,0 +1,95 @@
+/// A named LLM endpoint steps send requests to.
+public struct ProviderSpec: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// Built in, offline, deterministic.
+        case mock
+        /// Any OpenAI-compatible `/chat/completions` server.
+        case openai
+        /// The Anthropic Messages API.
+        case anthropic
+    }
+
+    /// Dollars per million tokens, for the cost estimate.
+    public struct Price: Sendable, Hashable {
+        public var inputPerMTok: Double
+        public var outputPerMTok: Double
+
+        public init(inputPerMTok: Double, outputPerMTok: Double) {
+            self.inputPerMTok = inputPerMTok
+            self.outputPerMTok = outputPerMTok
+        }
+    }
+
+    /// The mock's knobs. Randomness comes from `seed`, so a run is reproducible.
+    public struct MockSettings: Sendable, Hashable {
+        public var latency: Duration
+        /// Uniform extra latency in 0...jitter.
+        public var jitter: Duration
+        /// Fraction 0...1 of attempts that fail with a retryable server error.
+        public var failureRate: Double
+        /// Fraction 0...1 of attempts that hang until the step's timeout.
+        public var timeoutRate: Double
+        public var seed: UInt64
+
+        public init(
+            latency: Duration = .zero, jitter: Duration = .zero, failureRate: Double = 0, timeoutRate: Double = 0,
+            seed: UInt64 = 0
+        ) {
+            self.latency = latency
+            self.jitter = jitter
+            self.failureRate = failureRate
+            self.timeoutRate = timeoutRate
+            self.seed = seed
+        }
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var model: String?
+    public var baseURL: String?
+    /// The name of the environment variable holding the key; the key itself is never stored.
+    public var apiKeyEnv: String?
+    public var headers: [String: String]
+    public var maxConcurrency: Int?
+    public var requestsPerMinute: Int?
+    public var price: Price?
+    public var mock: MockSettings
+    /// Allows sending a key over plain http to a host that is not loopback.
+    public var allowInsecure: Bool
+    public var location: SourceLocation
+
+    public init(
+        name: String, kind: Kind, model: String? = nil, baseURL: String? = nil, apiKeyEnv: String? = nil,
+        headers: [String: String] = [:], maxConcurrency: Int? = nil, requestsPerMinute: Int? = nil,
+        price: Price? = nil, mock: MockSettings = MockSettings(), allowInsecure: Bool = false,
+        location: SourceLocation
+    ) {
+        self.name = name
+        self.kind = kind
+        self.model = model
+        self.baseURL = baseURL
+        self.apiKeyEnv = apiKeyEnv
+        self.headers = headers
+        self.maxConcurrency = maxConcurrency
+        self.requestsPerMinute = requestsPerMinute
+        self.price = price
+        self.mock = mock
+        self.allowInsecure = allowInsecure
+        self.location = location
+    }
+
+    /// The base URL used when the file gives none.
+    public var effectiveBaseURL: String? {
+        if let baseURL { return baseURL }
+        switch kind {
+        case .mock: return nil
+        case .openai: return "https://api.openai.com/v1"
+        case .anthropic: return "https://api.anthropic.com"
+        }
+    }
+}
+
+/// The implicit provider used when a workflow declares none: the offline mock.
+extension ProviderSpec {
+    public static let implicitMockName = "mock"
+}
