@@ -22,9 +22,11 @@ struct PlanTextRenderer {
         }
 
         out += "\n"
-        out += field("Critical path", path(plan.criticalPath))
-        if plan.slowestPath.steps != plan.criticalPath.steps {
-            out += field("Slowest path", path(plan.slowestPath))
+        out += field("Critical path", path(plan.criticalPathByTime))
+        if plan.criticalPathByRequests.steps != plan.criticalPathByTime.steps
+            && plan.criticalPathByRequests.requests > plan.criticalPathByTime.requests
+        {
+            out += field("Longest chain", path(plan.criticalPathByRequests))
         }
         out += field("Requests", requests())
         out += field("Peak parallelism", peak())
@@ -134,8 +136,9 @@ struct PlanTextRenderer {
 extension Duration {
     /// `300ms`, `1.5s`, `2m30s`, `1h5m`: the units the workflow file uses.
     static func text(seconds: Double) -> String {
-        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
-        if seconds < 60 {
+        let milliseconds = Int((seconds * 1000).rounded())
+        if milliseconds < 1000 { return "\(milliseconds)ms" }
+        if seconds < 59.95 {
             let tenths = (seconds * 10).rounded() / 10
             return tenths == tenths.rounded() ? "\(Int(tenths))s" : "\(tenths)s"
         }

@@ -60,11 +60,6 @@ private enum Build {
     }
 }
 
-// TEMPORARY until the loader's Diagnostic.rendered is on main.
-private extension Diagnostic {
-    var rendered: String { ([ "\(location): \(severity.rawValue): \(message)"] + notes.map { "    note: \($0)" }).joined(separator: "\n") }
-}
-
 @Suite struct GraphTests {
     @Test func parallelChildrenShareALevelAndTheNextStepWaitsForTheBlock() throws {
         let workflow = Build.workflow([
@@ -79,8 +74,8 @@ private extension Diagnostic {
         let plan = Plan.make(graph: try #require(graph), workflow: workflow, mapWidths: [:])
         #expect(plan.levels.map { $0.steps.map(\.id) } == [["brief"], ["financials", "press", "legal"], ["synthesis"]])
         #expect(plan.levels.map(\.width.known) == [1, 3, 1])
-        #expect(plan.criticalPath.steps == ["brief", "financials", "synthesis"])
-        #expect(plan.criticalPath.requests == 3)
+        #expect(plan.criticalPathByRequests.steps == ["brief", "financials", "synthesis"])
+        #expect(plan.criticalPathByRequests.requests == 3)
         #expect(plan.peakParallelism == 3)
     }
 

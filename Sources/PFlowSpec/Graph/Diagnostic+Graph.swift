@@ -7,7 +7,7 @@ extension Diagnostic {
     static func unknownNeed(_ target: Located<String>, of node: String, known: [String]) -> Diagnostic {
         .error(
             "'\(node)' needs '\(target.value)', which is not a step or block in this workflow", at: target.location,
-            notes: [])
+            notes: Suggestion.note(for: target.value, in: known))
     }
 
     static func needsItself(_ node: String, at location: SourceLocation) -> Diagnostic {
@@ -33,7 +33,7 @@ extension Diagnostic {
     static func unknownStepReference(_ target: String, at location: SourceLocation, known: [String]) -> Diagnostic {
         .error(
             "reference to unknown step '\(target)'", at: location,
-            notes: [])
+            notes: Suggestion.note(for: target, in: known))
     }
 
     static func referencesItself(_ step: String, at location: SourceLocation) -> Diagnostic {

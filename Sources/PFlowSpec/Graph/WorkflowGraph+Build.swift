@@ -32,6 +32,9 @@ private struct GraphBuilder {
             let cyclic = WorkflowGraph(nodes: nodes, edges: edges, roots: roots, indexByID: indexByID,
                                        vertices: vertices, vertexOrder: [])
             diagnostics += CycleFinder(graph: cyclic).cycles()
+            // Reachability still holds outside the cycle: what is not reachable is a race
+            // whatever the cycle's fix turns out to be.
+            diagnostics += ReferenceChecker(graph: cyclic, defaults: workflow.defaults).check()
             return (nil, diagnostics)
         }
         let graph = WorkflowGraph(nodes: nodes, edges: edges, roots: roots, indexByID: indexByID,

@@ -52,8 +52,8 @@ private struct PlanMaker {
         let timeKnown = allEntries.contains { $0.estimateSeconds != nil }
         return Plan(
             name: workflow.name, file: workflow.file, levels: levels,
-            criticalPath: path(byCount),
-            slowestPath: timeKnown ? path(byTime) : path(byCount),
+            criticalPathByTime: timeKnown ? path(byTime) : path(byCount),
+            criticalPathByRequests: path(byCount),
             requests: Plan.Requests(expected: expected, worstCase: worstCase),
             limits: limits(), peakParallelism: peak)
     }

@@ -129,11 +129,11 @@ public struct Plan: Sendable, Codable {
     public var name: String
     public var file: String
     public var levels: [Level]
-    /// The longest chain by number of requests.
-    public var criticalPath: Path
-    /// The longest chain by estimated time; the same as `criticalPath` when no step has an
-    /// estimate.
-    public var slowestPath: Path
+    /// The longest chain by estimated time: what bounds the wall time of a run. The same
+    /// as `criticalPathByRequests` when no step has an estimate.
+    public var criticalPathByTime: Path
+    /// The longest chain by number of requests one after another.
+    public var criticalPathByRequests: Path
     public var requests: Requests
     public var limits: Limits
     /// The most requests in flight at once: the widest level under the limits; nil when
