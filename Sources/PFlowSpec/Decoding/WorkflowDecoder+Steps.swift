@@ -69,7 +69,11 @@ extension WorkflowDecoder {
             if id == nil { report(.error("a step needs an 'id'", at: location(node))) }
         }
         let prompt = template(f, "prompt")
-        if prompt == nil && id != nil {
+        // A misspelt 'prompt' is already reported with a suggestion; one mistake, one error.
+        let promptMisspelt = node.mapping?.contains { pair in
+            pair.key.scalar.map { !Self.stepKeys.contains($0.value) && Suggestion.closest(to: $0.value, in: Self.stepKeys) == "prompt" } ?? false
+        } ?? false
+        if prompt == nil && id != nil && !promptMisspelt && !f.has("prompt") {
             let name = block == nil ? "step '\(id?.value ?? "")'" : owner
             report(.error("\(name) needs a 'prompt'", at: id?.location ?? location(node)))
         }
@@ -220,6 +224,12 @@ extension WorkflowDecoder {
             policy.minSuccess = successPolicy(node) ?? .all
         }
         policy.stragglers = choice(f, "stragglers") ?? .wait
+        if policy.stragglers == .cancel, policy.minSuccess == .all, let node = f["stragglers"] {
+            report(
+                .warning(
+                    "'stragglers: cancel' has no effect while every branch must succeed", at: location(node),
+                    notes: ["set 'min_success' to the number of branches to wait for"]))
+        }
         policy.timeout = duration(f, "timeout")
         policy.maxConcurrency = int(f, "max_concurrency", atLeast: 1)
         return policy

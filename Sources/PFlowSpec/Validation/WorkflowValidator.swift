@@ -11,10 +11,24 @@ struct WorkflowValidator {
             case parallel
             case sequence
             case map
+
+            init(_ node: StepNode) {
+                switch node {
+                case .step: self = .step
+                case .parallel: self = .parallel
+                case .sequence: self = .sequence
+                case .map: self = .map
+                }
+            }
         }
 
         var kind: Kind
         var location: SourceLocation
+
+        init(kind: Kind, location: SourceLocation) {
+            self.kind = kind
+            self.location = location
+        }
         var isBlock: Bool { kind != .step }
     }
 
@@ -53,34 +67,30 @@ struct WorkflowValidator {
 
     // MARK: Ids
 
+    /// Parents before children, so "first declared" is the one earlier in the file.
     private mutating func declare(_ node: StepNode) {
-        let kind: Declared.Kind
-        switch node {
-        case .step: kind = .step
-        case .parallel(let p):
-            kind = .parallel
-            if case .steps(let children) = p.branches { children.forEach { declare($0) } }
-        case .sequence(let s):
-            kind = .sequence
-            s.steps.forEach { declare($0) }
-        case .map: kind = .map
-        }
         let id = node.id
         if let problem = IdentifierRules.problem(with: id) {
             report(.error("the id '\(id)' \(problem)", at: node.location))
         }
         if let first = declared[id] {
             report(.error("duplicate id '\(id)'", at: node.location, notes: ["'\(id)' is first declared at \(first.location)"]))
-            return
+        } else {
+            if let other = declaredFolded[id.lowercased()], let first = declared[other] {
+                report(
+                    .error(
+                        "the id '\(id)' differs from '\(other)' only in case; their output files would collide",
+                        at: node.location, notes: ["'\(other)' is declared at \(first.location)"]))
+            } else {
+                declaredFolded[id.lowercased()] = id
+            }
+            declared[id] = Declared(kind: Declared.Kind(node), location: node.location)
         }
-        if let other = declaredFolded[id.lowercased()], let first = declared[other] {
-            report(
-                .error(
-                    "the id '\(id)' differs from '\(other)' only in case; their output files would collide", at: node.location,
-                    notes: ["'\(other)' is declared at \(first.location)"]))
+        switch node {
+        case .parallel(let p): if case .steps(let children) = p.branches { children.forEach { declare($0) } }
+        case .sequence(let s): s.steps.forEach { declare($0) }
+        case .step, .map: break
         }
-        declared[id] = Declared(kind: kind, location: node.location)
-        declaredFolded[id.lowercased(), default: id] = declaredFolded[id.lowercased()] ?? id
     }
 
     // MARK: Providers
@@ -193,9 +203,6 @@ struct WorkflowValidator {
         if case .count(let needed) = policy.minSuccess, let width, needed > width {
             report(.error("'min_success: \(needed)' is more than the \(width) branches of \(block)", at: at))
         }
-        if policy.stragglers == .cancel, case .all = policy.minSuccess {
-            report(.warning("'stragglers: cancel' has no effect when every branch of \(block) must succeed", at: at))
-        }
     }
 
     private mutating func checkMapSource(_ map: MapSpec) {
@@ -262,13 +269,19 @@ struct WorkflowValidator {
 
     private mutating func checkMapItem(_ reference: TemplateReference, variable: String, field: String?, inMap map: MapSpec?) {
         let at = reference.location
-        guard let map, map.itemName == variable else {
+        if let map, map.itemName != variable {
+            report(
+                .error(
+                    "unknown reference '\(reference.expression)'; the items of map '\(map.id)' are named '\(map.itemName)'",
+                    at: at))
+            return
+        }
+        guard let map else {
             if let owner = allMaps.first(where: { $0.itemName == variable }) {
                 report(.error("'\(reference.expression)' is only defined inside map '\(owner.id)'", at: at))
                 return
             }
-            var candidates = workflow.inputs.map { "inputs.\($0.name)" }
-            if let map { candidates.append(map.itemName) }
+            let candidates = workflow.inputs.map { "inputs.\($0.name)" }
             var notes = Suggestion.note(for: reference.expression, in: candidates)
             if notes.isEmpty, let input = workflow.inputs.first(where: { $0.name == variable }) {
                 notes = ["did you mean 'inputs.\(input.name)'?"]

@@ -266,18 +266,15 @@ private struct TreeBuilder {
             return .error("out of memory while reading the YAML", at: location(YAMLMark(line: 1, column: 1)))
         }
         let at = mark(parser.problem_mark)
-        var message = problem
         var notes: [String] = []
-        if let context = parser.context.map({ String(cString: $0) }) {
-            message += " (\(context))"
-            let contextMark = mark(parser.context_mark)
-            if contextMark != at { notes.append("\(context) started at \(location(contextMark))") }
+        if let context = parser.context.map({ String(cString: $0) }), mark(parser.context_mark) != at {
+            notes.append("\(context) started at \(location(mark(parser.context_mark)))")
         }
         let offset = source.byteOffset(of: at)
         if offset < source.bytes.count && source.bytes[offset] == UInt8(ascii: "\t") {
             notes.append("YAML does not allow tabs for indentation; indent with spaces")
         }
-        return .error("YAML syntax: \(message)", at: location(at), notes: notes)
+        return .error("YAML syntax: \(problem)", at: location(at), notes: notes)
     }
 }
 
