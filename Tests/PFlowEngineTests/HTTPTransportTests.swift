@@ -45,7 +45,7 @@ struct HTTPTransportTests {
             let error = try #require(await failure(of: provider, completionRequest("[mock:huge=2GB]")))
             #expect(error.kind == .invalidResponse)
             #expect(error.message.contains("larger than 16 MiB"))
-            #expect(await eventually { server.records().first?.disconnected == true })
+            #expect(await eventually { server.records().first?.disconnected == true }, "\(server.records())")
         }
     }
 
