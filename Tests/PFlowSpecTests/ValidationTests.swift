@@ -19,6 +19,11 @@ import Testing
 
     static let cases: [Case] = [
         Case(
+            "colon-in-plain-value.yaml",
+            [
+                "invalid/colon-in-plain-value.yaml:3:29: error: YAML syntax: mapping values are not allowed in this context\n    note: a ': ' inside an unquoted value starts a mapping; put the value in quotes or use a '|' block",
+            ]),
+        Case(
             "api-key-env-unset.yaml",
             [
                 "invalid/api-key-env-unset.yaml:5:18: warning: environment variable 'PFLOW_TEST_UNSET_KEY' for provider 'gpt' is not set; 'pflow run' will refuse to start",

@@ -149,3 +149,35 @@ import Testing
         #expect(messages("? [a, b]\n: 1\n") == ["t.yaml:1:3: error: mapping keys must be plain strings, not lists or mappings"])
     }
 }
+
+@Suite struct MalformedInputTests {
+    /// Every truncation of a real workflow is some kind of malformed file: none may crash.
+    @Test func everyTruncationOfTheDesignExampleLoads() throws {
+        let bytes = try Fixtures.bytes("valid", "design-example.yaml")
+        var withErrors = 0
+        for end in stride(from: 0, to: bytes.count, by: 7) {
+            let result = WorkflowLoader.load(source: Array(bytes[..<end]), file: "t.yaml", environment: [:])
+            if result.diagnostics.hasErrors { withErrors += 1 }
+        }
+        #expect(withErrors > 0)
+    }
+
+    /// Deterministic byte flips over a real workflow: diagnostics, never a crash.
+    @Test func flippedBytesGiveDiagnostics() throws {
+        let original = try Fixtures.bytes("valid", "design-example.yaml")
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var withErrors = 0
+        for _ in 0..<300 {
+            var bytes = original
+            for _ in 0..<3 {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                let index = Int(state >> 33) % bytes.count
+                bytes[index] = UInt8(truncatingIfNeeded: state >> 13)
+            }
+            if WorkflowLoader.load(source: bytes, file: "t.yaml", environment: [:]).diagnostics.hasErrors {
+                withErrors += 1
+            }
+        }
+        #expect(withErrors > 0)
+    }
+}

@@ -18,6 +18,10 @@ struct MappingFields {
 }
 
 extension WorkflowDecoder {
+    /// Keys starting with `x-` are ignored, as in Docker Compose, so a file can hold anchors
+    /// for later aliases (`x-common: &common ...`).
+    static let extensionPrefix = "x-"
+
     /// Reads a mapping, reporting every key not in `allowed` with the closest allowed one.
     mutating func fields(_ node: YAMLNode, owner: String, allowed: [String]) -> MappingFields? {
         guard let pairs = node.mapping else {
@@ -30,7 +34,7 @@ extension WorkflowDecoder {
             guard let key = pair.key.scalar?.value else { continue }
             if allowed.contains(key) {
                 entries[key] = pair
-            } else {
+            } else if !key.hasPrefix(Self.extensionPrefix) {
                 report(.unknownKey(key, in: owner, allowed: allowed, at: location(pair.key)))
             }
         }

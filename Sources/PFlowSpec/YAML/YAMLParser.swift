@@ -270,6 +270,9 @@ private struct TreeBuilder {
         if let context = parser.context.map({ String(cString: $0) }), mark(parser.context_mark) != at {
             notes.append("\(context) started at \(location(mark(parser.context_mark)))")
         }
+        if problem == "mapping values are not allowed in this context" {
+            notes.append("a ': ' inside an unquoted value starts a mapping; put the value in quotes or use a '|' block")
+        }
         let offset = source.byteOffset(of: at)
         if offset < source.bytes.count && source.bytes[offset] == UInt8(ascii: "\t") {
             notes.append("YAML does not allow tabs for indentation; indent with spaces")
