@@ -141,3 +141,32 @@ import Testing
         }
     }
 }
+
+@Suite struct NestingTests {
+    /// Blocks nested `levels` deep, in flow style: three YAML levels per block.
+    private func nestedBlocks(_ levels: Int) -> String {
+        var text = "{id: leaf, prompt: hi}"
+        for level in (0..<levels).reversed() {
+            text = "{parallel: {id: p\(level), steps: [\(text)]}}"
+        }
+        return "steps: [\(text)]"
+    }
+
+    @Test func deeplyNestedBlocksDecodeAndValidate() throws {
+        let result = load(nestedBlocks(80))
+        #expect(result.diagnostics.isEmpty)
+        var node = try #require(result.workflow?.steps.first)
+        var depth = 0
+        while case .parallel(let block) = node, case .steps(let children) = block.branches, let child = children.first {
+            node = child
+            depth += 1
+        }
+        #expect(depth == 80 && node.id == "leaf")
+    }
+
+    @Test func blocksNestedPastTheYAMLCapAreRefused() {
+        let result = load(nestedBlocks(100))
+        #expect(result.workflow == nil)
+        #expect(result.diagnostics.map(\.message) == ["lists and mappings are nested more than 256 deep"])
+    }
+}

@@ -3,127 +3,96 @@ import Testing
 
 @testable import PFlowSpec
 
-/// Workflows built in code, so each test shows its whole structure in a few lines.
-private enum Build {
-    static let file = "test.yaml"
-
-    static func at(_ line: Int, _ column: Int = 1) -> PFlowSpec.SourceLocation {
-        SourceLocation(file: file, line: line, column: column)
-    }
-
-    /// A template whose `{{ steps.X.output }}` references are placed at `line`, at the
-    /// column of their braces.
-    static func template(_ text: String, line: Int) -> Template {
-        var segments: [Template.Segment] = []
-        var rest = text[...]
-        while let open = rest.range(of: "{{"), let close = rest.range(of: "}}", range: open.upperBound..<rest.endIndex) {
-            let column = text.distance(from: text.startIndex, to: open.lowerBound) + 1
-            let expression = String(rest[open.upperBound..<close.lowerBound]).trimmingCharacters(in: .whitespaces)
-            let parts = expression.split(separator: ".").map(String.init)
-            let target: TemplateReference.Target =
-                switch parts.last {
-                case "outputs": .blockOutputs(parts[1])
-                case "failed": .blockFailed(parts[1])
-                default: .stepOutput(parts[1])
-                }
-            segments.append(.reference(TemplateReference(target: target, expression: expression, location: at(line, column))))
-            rest = rest[close.upperBound...]
-        }
-        return Template(source: text, segments: segments, location: at(line))
-    }
-
-    static func step(
-        _ id: String, line: Int, prompt: String = "go", needs: [String] = [], provider: String? = nil,
-        timeout: Duration? = nil, retries: Int? = nil
-    ) -> StepNode {
-        .step(stepSpec(id, line: line, prompt: prompt, needs: needs, provider: provider, timeout: timeout,
-                       retries: retries))
-    }
-
-    static func stepSpec(
-        _ id: String, line: Int, prompt: String = "go", needs: [String] = [], provider: String? = nil,
-        timeout: Duration? = nil, retries: Int? = nil
-    ) -> StepSpec {
-        StepSpec(
-            id: id, prompt: template(prompt, line: line + 1), provider: provider.map { Located($0, at: at(line)) },
-            timeout: timeout, retries: retries,
-            needs: needs.map { Located($0, at: at(line + 2, 12)) }, location: at(line))
-    }
-
-    static func parallel(_ id: String, line: Int, maxConcurrency: Int? = nil, _ steps: [StepNode]) -> StepNode {
-        .parallel(ParallelSpec(id: id, branches: .steps(steps), policy: BlockPolicy(maxConcurrency: maxConcurrency),
-                               location: at(line)))
-    }
-
-    static func workflow(_ steps: [StepNode], providers: [ProviderSpec] = [], maxConcurrency: Int? = nil) -> Workflow {
-        Workflow(file: file, name: "test", providers: providers, maxConcurrency: maxConcurrency, steps: steps)
-    }
+/// Compiles a fixture under Tests/Fixtures/graph, reported as `graph/NAME`.
+func compileGraphFixture(_ name: String) throws -> Compilation {
+    WorkflowCompiler.compile(source: try Fixtures.bytes("graph", name), file: "graph/\(name)", environment: [:])
 }
 
 @Suite struct GraphTests {
-    @Test func parallelChildrenShareALevelAndTheNextStepWaitsForTheBlock() throws {
-        let workflow = Build.workflow([
-            Build.step("brief", line: 1),
-            Build.parallel("analysts", line: 5, [
-                Build.step("financials", line: 6), Build.step("press", line: 9), Build.step("legal", line: 12),
-            ]),
-            Build.step("synthesis", line: 20, prompt: "{{ steps.analysts.outputs }}"),
+    @Test func structureBecomesNodesAndDeclaredEdges() throws {
+        let graph = try #require(try compileGraphFixture("structure.yaml").graph)
+        #expect(graph.roots == ["brief", "analysts", "papers", "verdict", "synthesis"])
+        #expect(graph.node("analysts")?.children == ["financials", "press", "lane", "regulatory"])
+        #expect(graph.node("verdict")?.children == ["verdict.0", "verdict.1", "verdict.2", "verdict.3"])
+        #expect(graph.node("verdict.2")?.kind == .repeatBranch(index: 2))
+        #expect(graph.node("papers")?.kind == .map)
+        #expect(graph.leaves.count == 12)
+        let edges = graph.edges.map { "\($0.from) -> \($0.to) \($0.reason) \($0.location.line):\($0.location.column)" }
+        #expect(edges == [
+            "patents -> patent_risk order 23:21",
+            "brief -> analysts order 11:11",
+            "analysts -> papers order 30:11",
+            "papers -> verdict order 35:11",
+            "verdict -> synthesis order 39:9",
+            "patents -> regulatory needs 27:19",
         ])
-        let (graph, diagnostics) = WorkflowGraph.build(workflow)
-        #expect(diagnostics.isEmpty)
-        let plan = Plan.make(graph: try #require(graph), workflow: workflow, mapWidths: [:])
-        #expect(plan.levels.map { $0.steps.map(\.id) } == [["brief"], ["financials", "press", "legal"], ["synthesis"]])
-        #expect(plan.levels.map(\.width.known) == [1, 3, 1])
-        #expect(plan.criticalPathByRequests.steps == ["brief", "financials", "synthesis"])
-        #expect(plan.criticalPathByRequests.requests == 3)
-        #expect(plan.peakParallelism == 3)
     }
 
-    @Test func aCycleThroughNeedsIsNamedWithItsPath() {
-        let workflow = Build.workflow([
-            Build.step("a", line: 1, needs: ["c"]),
-            Build.step("b", line: 5),
-            Build.step("c", line: 9),
-        ])
-        let (graph, diagnostics) = WorkflowGraph.build(workflow)
-        #expect(graph == nil)
-        #expect(diagnostics.map(\.rendered) == [
+    @Test func aStepWaitsForItsOwnEdgesAndThoseOfTheBlocksAroundIt() throws {
+        let graph = try #require(try compileGraphFixture("structure.yaml").graph)
+        #expect(graph.waitsFor("regulatory") == ["patents", "brief"])
+        #expect(graph.waitsFor("patent_risk") == ["patents", "brief"])
+        #expect(graph.waitsFor("verdict.1") == ["papers"])
+        #expect(graph.settles("brief", before: "patent_risk"))
+        #expect(graph.settles("financials", before: "papers"))
+        #expect(!graph.settles("financials", before: "press"))
+        #expect(!graph.settles("patent_risk", before: "regulatory"))
+        #expect(graph.isAncestor("analysts", of: "patent_risk"))
+        #expect(!graph.isAncestor("lane", of: "regulatory"))
+    }
+
+    @Test func cyclesAreNamedWithTheirPathAtTheNeedsThatClosesThem() throws {
+        let compilation = try compileGraphFixture("cycle.yaml")
+        #expect(compilation.graph == nil)
+        #expect(!compilation.isValid)
+        #expect(compilation.diagnostics.map(\.rendered) == [
             """
-            test.yaml:3:12: error: dependency cycle: a -> c -> b -> a
-                note: 'a' needs 'c' (test.yaml:3:12)
-                note: 'c' comes after 'b' in its list
-                note: 'b' comes after 'a' in its list
+            graph/cycle.yaml:10:19: error: dependency cycle: financials -> synthesis -> analysts -> financials
+                note: 'financials' needs 'synthesis' (graph/cycle.yaml:10:19)
+                note: 'synthesis' comes after 'analysts' in its list
+                note: 'analysts' settles only once 'financials', inside it, has
+            """,
             """
+            graph/cycle.yaml:20:13: error: dependency cycle: b -> a -> b
+                note: 'b' needs 'a' (graph/cycle.yaml:20:13)
+                note: 'a' needs 'b' (graph/cycle.yaml:17:13)
+            """,
         ])
     }
 
-    @Test func aReferenceToASiblingIsNotGuaranteedToHaveFinished() {
-        let workflow = Build.workflow([
-            Build.parallel("analysts", line: 1, [
-                Build.step("financials", line: 2),
-                Build.step("press", line: 5, prompt: "See {{ steps.financials.output }}"),
-            ])
-        ])
-        let (graph, diagnostics) = WorkflowGraph.build(workflow)
-        #expect(graph == nil)
-        #expect(diagnostics.map(\.rendered) == [
-            "test.yaml:6:5: error: step 'financials' is not guaranteed to have finished before 'press'; "
-                + "add needs: [financials]"
+    @Test func needsOnItselfItsBlockOrItsChildIsAnError() throws {
+        let compilation = try compileGraphFixture("needs-structure.yaml")
+        #expect(compilation.graph == nil)
+        #expect(compilation.diagnostics.map(\.rendered) == [
+            "graph/needs-structure.yaml:6:15: error: 'analysts' cannot need 'press', which is inside it\n"
+                + "    note: 'press' waits for what 'analysts' waits for, so it would wait for itself",
+            "graph/needs-structure.yaml:9:19: error: 'financials' cannot need 'analysts', the block that contains it\n"
+                + "    note: a block settles only after the steps inside it, so 'financials' would wait for itself",
+            "graph/needs-structure.yaml:12:19: error: 'press' needs itself",
         ])
     }
 
-    @Test func peakParallelismRespectsBlockProviderAndRunLimits() throws {
-        let capped = ProviderSpec(name: "slow", kind: .openai, maxConcurrency: 2, location: Build.at(1))
-        let workflow = Build.workflow(
-            [
-                Build.parallel("wide", line: 1, maxConcurrency: 4, (0..<6).map { Build.step("w\($0)", line: 10 + 3 * $0) }),
-                Build.parallel("mixed", line: 40, (0..<5).map {
-                    Build.step("m\($0)", line: 41 + 3 * $0, provider: $0 < 3 ? "slow" : nil)
-                }),
-            ], providers: [capped, ProviderSpec(name: "mock", kind: .mock, location: Build.at(2))], maxConcurrency: 3)
-        let plan = Plan.make(graph: try #require(WorkflowGraph.build(workflow).graph), workflow: workflow, mapWidths: [:])
-        #expect(plan.levels.map(\.width.known) == [6, 5])
-        // wide: the block allows 4, the run 3. mixed: 'slow' allows 2 + 2 on the mock = 4, the run 3.
-        #expect(plan.levels.map(\.parallelism) == [3, 3])
+    @Test func referencesMustReadWhatHasSettledBefore() throws {
+        let compilation = try compileGraphFixture("references.yaml")
+        #expect(compilation.graph == nil)
+        #expect(compilation.diagnostics.map(\.rendered) == [
+            "graph/references.yaml:10:33: error: step 'financials' is not guaranteed to have finished before 'press'; "
+                + "add needs: [financials]",
+            "graph/references.yaml:15:28: error: 'summary' refers to 'analysts', the block that contains it\n"
+                + "    note: a block settles only after the steps inside it, so 'analysts' cannot have finished",
+            "graph/references.yaml:17:27: error: 'echo' refers to its own output, which does not exist while it runs",
+            "graph/references.yaml:19:24: error: step 'late' is not guaranteed to have finished before 'early'; "
+                + "add needs: [late]",
+        ])
+    }
+
+    @Test(arguments: ["due-diligence.yaml", "nested-lanes.yaml", "research-papers.yaml", "vote.yaml"])
+    func everyExampleCompiles(name: String) throws {
+        let url = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("workflows").appendingPathComponent(name)
+        let compilation = WorkflowCompiler.compile(
+            source: Array(try Data(contentsOf: url)), file: name, environment: [:])
+        #expect(compilation.diagnostics.filter { $0.severity == .error }.map(\.rendered) == [])
+        #expect(compilation.isValid)
     }
 }

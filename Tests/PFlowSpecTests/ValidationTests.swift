@@ -19,6 +19,11 @@ import Testing
 
     static let cases: [Case] = [
         Case(
+            "output-is-block.yaml",
+            [
+                "invalid/output-is-block.yaml:7:9: error: 'output' must name a single step, but 'analysts' is a parallel block\n    note: add a final step whose prompt reads {{ steps.analysts.outputs }}",
+            ]),
+        Case(
             "colon-in-plain-value.yaml",
             [
                 "invalid/colon-in-plain-value.yaml:3:29: error: YAML syntax: mapping values are not allowed in this context\n    note: a ': ' inside an unquoted value starts a mapping; put the value in quotes or use a '|' block",

@@ -106,7 +106,7 @@ import Testing
             ])
     }
 
-    @Test(arguments: ["", "\n\n", "# only a comment\n"])
+    @Test(arguments: ["", "\n\n", "# only a comment\n", "---\n", "~\n"])
     func emptyFileIsReported(_ text: String) {
         #expect(messages(text) == ["t.yaml:1:1: error: the file is empty; a workflow needs at least 'steps'"])
     }

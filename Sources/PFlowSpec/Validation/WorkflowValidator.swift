@@ -57,11 +57,21 @@ struct WorkflowValidator {
         checkProviders()
         if let system = workflow.defaults.system { checkTemplate(system, inMap: nil) }
         workflow.steps.forEach { check($0) }
-        if let output = workflow.output, declared[output.value] == nil {
-            report(
-                .error(
-                    "output step '\(output.value)' does not exist", at: output.location,
-                    notes: Suggestion.note(for: output.value, in: declared.keys)))
+        if let output = workflow.output {
+            if let target = declared[output.value] {
+                if target.isBlock {
+                    report(
+                        .error(
+                            "'output' must name a single step, but '\(output.value)' is a \(target.kind.rawValue) block",
+                            at: output.location,
+                            notes: ["add a final step whose prompt reads {{ steps.\(output.value).outputs }}"]))
+                }
+            } else {
+                report(
+                    .error(
+                        "output step '\(output.value)' does not exist", at: output.location,
+                        notes: Suggestion.note(for: output.value, in: declared.keys)))
+            }
         }
     }
 

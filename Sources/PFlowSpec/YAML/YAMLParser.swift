@@ -22,6 +22,8 @@ public enum YAMLParser {
         }
     }
 
+    /// The tree, or nil with the reason among the diagnostics; some problems (a duplicate
+    /// key, a bad alias) are reported with the tree still returned, so decoding can go on.
     public struct Result: Sendable {
         /// Nil when the file could not be read as one YAML document.
         public var root: YAMLNode?
@@ -47,7 +49,8 @@ public enum YAMLParser {
             guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
             builder.run(base, count: buffer.count)
         }
-        if builder.root == nil && !builder.diagnostics.hasErrors {
+        // `---` alone or `~` parse as a null document: as empty as no document at all.
+        if (builder.root == nil || builder.root?.isNull == true) && !builder.diagnostics.hasErrors {
             builder.diagnostics.append(.emptyFile(at: start))
         }
         return Result(
