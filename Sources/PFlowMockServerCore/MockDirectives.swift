@@ -14,6 +14,7 @@ struct MockDirectives: Equatable {
     var failFirst: Int?
     var hang = false
     var slowBody: Duration?
+    var slowHeaders: Duration?
     var stall = false
     var malformed = false
     var wrongShape = false
@@ -54,6 +55,8 @@ struct MockDirectives: Equatable {
         case ("retry-after-date", let value?): retryAfterDate = Int(value) ?? { unknown.append(token); return nil }()
         case ("fail-first", let value?): failFirst = Int(value) ?? { unknown.append(token); return nil }()
         case ("slow-body", let value?): slowBody = MockUnits.duration(value) ?? { unknown.append(token); return nil }()
+        case ("slow-headers", let value?):
+            slowHeaders = MockUnits.duration(value) ?? { unknown.append(token); return nil }()
         case ("huge", let value?): huge = MockUnits.byteCount(value) ?? { unknown.append(token); return nil }()
         case ("redirect", let value?): redirect = value
         case ("hang", nil): hang = true

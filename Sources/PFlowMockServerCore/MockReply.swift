@@ -6,6 +6,9 @@ enum MockReply {
     case complete(status: Int, contentType: String, body: Data, extraHeaders: [(String, String)])
     /// Headers at once, then the body trickled out over the duration.
     case slow(body: Data, over: Duration)
+    /// The status line and headers a few bytes at a time over the duration (slow loris),
+    /// then the body, then a close.
+    case slowHeaders(body: Data, over: Duration)
     /// Headers and half the body, then silence until the client gives up.
     case stall(body: Data)
     /// Headers and half the body, then a TCP reset.
@@ -18,7 +21,7 @@ enum MockReply {
     var status: Int {
         switch self {
         case .complete(let status, _, _, _): status
-        case .slow, .stall, .reset, .huge: 200
+        case .slow, .slowHeaders, .stall, .reset, .huge: 200
         case .hang: 0
         }
     }
@@ -77,6 +80,7 @@ extension MockReply {
         if directives.reset { return .reset(body: body) }
         if directives.stall { return .stall(body: body) }
         if let duration = directives.slowBody { return .slow(body: body, over: duration) }
+        if let duration = directives.slowHeaders { return .slowHeaders(body: body, over: duration) }
         return .json(200, body)
     }
 

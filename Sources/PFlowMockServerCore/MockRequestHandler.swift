@@ -137,6 +137,10 @@ final class MockRequestHandler: ChannelInboundHandler {
             writeHead(context, version, status: 200, contentType: "application/json", length: body.count)
             context.flush()
             trickle(context, body[...], pieces: 10, interval: duration / 10, seq: active.ticket.seq)
+        case .slowHeaders(let body, let duration):
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+                + "Connection: close\r\nX-Mock: slow-headers\r\n\r\n"
+            dribble(context, Data(head.utf8)[...], then: body, interval: duration / 20, seq: active.ticket.seq)
         case .stall(let body):
             writeHead(context, version, status: 200, contentType: "application/json", length: body.count)
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body.prefix(body.count / 2))))), promise: nil)
@@ -194,6 +198,24 @@ final class MockRequestHandler: ChannelInboundHandler {
         let remaining = rest.dropFirst(size)
         if pieces <= 1 || remaining.isEmpty { return finishResponse(context) }
         after(context, interval, seq: seq) { $0.trickle(context, remaining, pieces: pieces - 1, interval: interval, seq: seq) }
+    }
+
+    /// Writes raw bytes beneath the HTTP encoder, which can only send a head in one piece:
+    /// the head goes out in 20 slices, then the body, then the connection closes.
+    private func dribble(_ context: ChannelHandlerContext, _ head: Data.SubSequence, then body: Data, interval: Duration, seq: Int) {
+        guard active?.ticket.seq == seq,
+            let raw = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        else { return }
+        let size = max(1, (head.count + 19) / 20)
+        raw.writeAndFlush(NIOAny(ByteBuffer(bytes: head.prefix(size))), promise: nil)
+        let remaining = head.dropFirst(size)
+        guard remaining.isEmpty else {
+            return after(context, interval, seq: seq) { $0.dribble(context, remaining, then: body, interval: interval, seq: seq) }
+        }
+        raw.writeAndFlush(NIOAny(ByteBuffer(bytes: body))).assumeIsolated().whenComplete { _ in
+            self.ended(disconnected: false)
+            context.close(promise: nil)
+        }
     }
 
     private func after(_ context: ChannelHandlerContext, _ delay: Duration, seq: Int, _ action: @escaping (MockRequestHandler) -> Void) {

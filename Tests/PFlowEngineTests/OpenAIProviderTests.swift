@@ -105,10 +105,11 @@ struct OpenAIProviderTests {
         }
     }
 
-    @Test func cancellingAHangingRequestClosesTheConnection() async throws {
+    @Test(arguments: ["[mock:hang]", "[mock:stall]", "[mock:slow-headers=60s]", "[mock:slow-body=60s]"])
+    func cancellingAStuckRequestClosesTheConnection(_ directive: String) async throws {
         try await withMockServer { server in
             let provider = try provider(server)
-            let call = Task { await failure(of: provider, completionRequest("[mock:hang] wait forever")) }
+            let call = Task { await failure(of: provider, completionRequest("\(directive) wait forever")) }
             #expect(await eventually { server.stats().inFlight == 1 })
             call.cancel()
             let error = await call.value
