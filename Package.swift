@@ -31,17 +31,26 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(
-            name: "pflow-mock-server",
+        // The mock server's core is a library so provider tests can run it in-process.
+        .target(
+            name: "PFlowMockServerCore",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .executableTarget(
+            name: "pflow-mock-server",
+            dependencies: [
+                "PFlowMockServerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // Fixtures live in Tests/Fixtures and are found through #filePath.
         .testTarget(name: "PFlowSpecTests", dependencies: ["PFlowSpec"]),
-        .testTarget(name: "PFlowEngineTests", dependencies: ["PFlowEngine", "PFlowSpec"]),
-        .testTarget(name: "PFlowEndToEndTests", dependencies: []),
+        .testTarget(name: "PFlowEngineTests", dependencies: ["PFlowEngine", "PFlowSpec", "PFlowMockServerCore"]),
+        // Runs the built binaries; shares only the mock server's record types.
+        .testTarget(name: "PFlowEndToEndTests", dependencies: ["PFlowMockServerCore"]),
     ]
 )

@@ -10,6 +10,23 @@ struct PFlow: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [ValidateCommand.self, PlanCommand.self, RunCommand.self]
     )
+
+    /// ArgumentParser's own entry point, except that an invalid command line exits 2 as
+    /// the contract says (docs/cli.md), not 64 (EX_USAGE).
+    static func main() async {
+        do {
+            var command = try await asyncParseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            StandardError.write(fullMessage(for: error) + "\n")
+            exit(withError: ExitCode(ExitStatus.invalid))
+        }
+    }
 }
 
 /// Exit codes are part of the contract (docs/cli.md).

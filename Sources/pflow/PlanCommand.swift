@@ -1,6 +1,75 @@
 import ArgumentParser
+import Foundation
+import PFlowSpec
 
-struct PlanCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Not built yet.")
-    func run() async throws { throw ExitCode(ExitStatus.invalid) }
+/// `pflow plan FILE`: what a run would do, worked out without sending a request.
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show the levels, critical path, request counts and parallelism of a workflow. Sends nothing.",
+        discussion: """
+            The workflow is validated first: with any error the diagnostics are printed to stderr
+            and the exit code is 2. Map widths are counted now (files matching a glob, lines of a
+            file or an input); a map that cannot be counted is shown as 'dynamic'.
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text
+        case json
+        case mermaid
+        case dot
+    }
+
+    @Argument(help: "The workflow file.")
+    var file: String
+
+    @Option(help: "text, json, mermaid (a flowchart) or dot (Graphviz).")
+    var format: Format = .text
+
+    @Option(name: .customLong("input"), help: "An input value, NAME=VALUE; used to count maps over inputs.")
+    var inputs: [String] = []
+
+    @Option(help: "Colour the diagnostics: auto (a terminal without NO_COLOR), always or never.")
+    var color: ColorMode = .auto
+
+    func validate() throws {
+        for input in inputs where !input.contains("=") || input.hasPrefix("=") {
+            throw ValidationError("--input takes NAME=VALUE, got '\(input)'")
+        }
+    }
+
+    func run() throws {
+        let workflowFile = WorkflowFile.compile(file)
+        let compilation = workflowFile.compilation
+        let printer = DiagnosticPrinter(colors: color.isEnabled(for: STDERR_FILENO))
+        let lines = workflowFile.source.map(SourceLines.init)
+        for diagnostic in compilation.diagnostics {
+            StandardError.write(printer.render(diagnostic, source: lines) + "\n")
+        }
+        guard compilation.isValid, let workflow = compilation.workflow, let graph = compilation.graph else {
+            let errors = compilation.diagnostics.count { $0.severity == .error }
+            StandardError.write("\(plural(errors, "error")) in \(file); nothing to plan\n")
+            throw ExitCode(ExitStatus.invalid)
+        }
+
+        var values: [String: String] = [:]
+        for input in inputs {
+            let parts = input.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0])
+            if !workflow.inputs.contains(where: { $0.name == name }) {
+                StandardError.write("warning: '\(name)' is not an input of \(file); ignored\n")
+            }
+            values[name] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        let widths = MapWidths(graph: graph, workflow: workflow, inputs: values)
+        let plan = Plan.make(graph: graph, workflow: workflow, mapWidths: widths.widths)
+
+        switch format {
+        case .text: print(PlanTextRenderer(plan: plan, notes: widths.notes).render(), terminator: "")
+        case .json: print(try JSONOutput.string(plan))
+        case .mermaid: print(MermaidRenderer(graph: graph, plan: plan).render(), terminator: "")
+        case .dot: print(DotRenderer(graph: graph, plan: plan, name: workflow.name).render(), terminator: "")
+        }
+    }
 }

@@ -57,6 +57,8 @@ public struct ProviderSpec: Sendable, Hashable {
     /// Allows sending a key over plain http to a host that is not loopback.
     public var allowInsecure: Bool
     public var location: SourceLocation
+    /// Where `api_key_env` is written, for the "not set" diagnostic.
+    public var apiKeyEnvLocation: SourceLocation? = nil
 
     public init(
         name: String, kind: Kind, model: String? = nil, baseURL: String? = nil, apiKeyEnv: String? = nil,

@@ -74,6 +74,8 @@ public struct InputSpec: Sendable, Hashable {
 /// Settings every step inherits unless it overrides them.
 public struct StepDefaults: Sendable, Hashable {
     public var provider: String?
+    /// Where `defaults.provider` is written; nil when pflow chose it (the only provider).
+    public var providerLocation: SourceLocation? = nil
     public var model: String?
     public var timeout: Duration?
     public var retries: Int?

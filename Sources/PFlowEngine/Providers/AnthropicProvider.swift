@@ -1,0 +1,79 @@
+import Foundation
+import PFlowSpec
+
+/// Talks to the Anthropic Messages API (`POST /v1/messages`).
+///
+/// Why separate from OpenAI: the system prompt is a top-level field, the key travels in
+/// `x-api-key` with a pinned `anthropic-version`, and the answer is a list of content blocks.
+public struct AnthropicProvider: LLMProvider {
+    /// The API version pflow's request and response shapes are written against.
+    public static let apiVersion = "2023-06-01"
+
+    private let endpoint: HTTPEndpoint
+    private let encoder = JSONEncoder()
+
+    public init(
+        spec: ProviderSpec, environment: [String: String], transport: HTTPTransport = .shared
+    ) throws(ProviderError) {
+        var spec = spec
+        if spec.headers.keys.allSatisfy({ $0.lowercased() != "anthropic-version" }) {
+            spec.headers["anthropic-version"] = Self.apiVersion
+        }
+        endpoint = try HTTPEndpoint(
+            spec: spec, environment: environment, apiName: "Anthropic", path: "/v1/messages", transport: transport
+        ) { key in ("x-api-key", key) }
+    }
+
+    public func complete(_ request: CompletionRequest) async throws(ProviderError) -> CompletionResponse {
+        let body = MessagesRequest(
+            model: request.model, max_tokens: request.maxTokens,
+            system: request.system.flatMap { $0.isEmpty ? nil : $0 },
+            messages: [.init(role: "user", content: request.prompt)], temperature: request.temperature)
+        let data: Data
+        do { data = try encoder.encode(body) } catch {
+            throw ProviderError(.configuration, "could not encode the request: \(error)")
+        }
+
+        let response = try await endpoint.post(data)
+        let message = try endpoint.decode(MessagesResponse.self, from: response)
+        let texts = message.content.filter { $0.type == "text" }.compactMap(\.text)
+        guard !texts.isEmpty else {
+            let reason = message.stop_reason.map { " (stop_reason: \($0))" } ?? ""
+            throw endpoint.invalidResponse("has no text block in 'content'\(reason)", response)
+        }
+        let usage = TokenUsage(
+            inputTokens: message.usage?.input_tokens ?? 0, outputTokens: message.usage?.output_tokens ?? 0)
+        return CompletionResponse(text: texts.joined(), usage: usage, model: message.model, httpStatus: response.status)
+    }
+}
+
+// Field names follow the wire format, hence the snake_case.
+private struct MessagesRequest: Encodable {
+    struct Message: Encodable {
+        var role: String
+        var content: String
+    }
+
+    var model: String
+    var max_tokens: Int
+    var system: String?
+    var messages: [Message]
+    var temperature: Double
+}
+
+private struct MessagesResponse: Decodable {
+    struct Block: Decodable {
+        var type: String
+        var text: String?
+    }
+
+    struct Usage: Decodable {
+        var input_tokens: Int?
+        var output_tokens: Int?
+    }
+
+    var model: String?
+    var content: [Block]
+    var stop_reason: String?
+    var usage: Usage?
+}

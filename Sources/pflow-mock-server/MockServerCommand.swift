@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import PFlowMockServerCore
+
+/// The `pflow-mock-server` command: runs `MockServer` until interrupted.
+///
+/// Why print the address first: tests and benchmarks start it with `--port 0` and read the
+/// chosen port from the first line of stdout.
+@main
+struct MockServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pflow-mock-server",
+        abstract: "An OpenAI- and Anthropic-compatible server for testing pflow.",
+        discussion: """
+            Prompts script failures with [mock:...] directives; see docs/mock-server.md.
+            GET /_stats, GET /_log and POST /_reset observe and clear what it saw.
+            """
+    )
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port: Int = 0
+
+    @Option(help: "Address to bind.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Delay before every answer, e.g. 200ms.", transform: parseDuration)
+    var latency: Duration = .zero
+
+    @Option(help: "Extra random delay in 0...jitter, fixed by the seed.", transform: parseDuration)
+    var jitter: Duration = .zero
+
+    @Option(name: .customLong("failure-rate"), help: "Fraction 0...1 of requests answered with a 500.")
+    var failureRate: Double = 0
+
+    @Option(help: "Seed for jitter and failures.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Append every request to FILE as JSON lines.")
+    var log: String?
+
+    @Option(help: "Event-loop threads; defaults to the number of cores.")
+    var threads: Int?
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be in 0...1") }
+    }
+
+    func run() async throws {
+        let server = try await MockServer.start(
+            MockServerConfiguration(
+                host: host, port: port, latency: latency, jitter: jitter, failureRate: failureRate, seed: seed,
+                logPath: log, threads: threads))
+        FileHandle.standardOutput.write(Data("listening on \(server.host):\(server.port)\n".utf8))
+        await waitForTermination()
+        try await server.stop()
+    }
+
+    /// Suspends until SIGINT or SIGTERM, so the log file is flushed on the way out.
+    private func waitForTermination() async {
+        let (signals, continuation) = AsyncStream.makeStream(of: Int32.self)
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { continuation.yield(signalNumber) }
+            source.resume()
+            sources.append(source)
+        }
+        for await _ in signals { break }
+        // A released source stops delivering; keep them until a signal has arrived.
+        withExtendedLifetime(sources) {}
+    }
+}
+
+private func parseDuration(_ text: String) throws -> Duration {
+    guard let duration = MockUnits.duration(text) else {
+        throw ValidationError("'\(text)' is not a duration; use e.g. 200ms, 1.5s, 2m")
+    }
+    return duration
+}

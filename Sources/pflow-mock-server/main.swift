@@ -1,1 +1,0 @@
-print("mock server: not built yet")
