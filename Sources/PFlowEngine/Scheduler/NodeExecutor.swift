@@ -45,7 +45,7 @@ struct NodeExecutor: Sendable {
                 return NodeOutcome(status: status, chain: chain)
             }
             guard settled.status == .succeeded else {
-                settleUnrun(node, status: .skipped, reason: "needs '\(need.value)', which \(settled.status.rawValue)")
+                settleUnrun(node, status: .skipped, reason: "needs '\(need.value)', which \(settled.status.pastTense)")
                 return NodeOutcome(status: .skipped, chain: chain)
             }
             chain = ChainLink.longest([chain, settled.chain])
@@ -83,7 +83,7 @@ struct NodeExecutor: Sendable {
             chain = outcome.chain ?? chain
             guard outcome.status == .succeeded else {
                 for later in items[(position + 1)...] {
-                    settleUnrun(later, status: .skipped, reason: "'\(item.id)' before it \(outcome.status.rawValue)")
+                    settleUnrun(later, status: .skipped, reason: "comes after '\(item.id)', which \(outcome.status.pastTense)")
                 }
                 return NodeOutcome(status: outcome.status, chain: chain)
             }

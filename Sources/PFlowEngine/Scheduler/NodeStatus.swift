@@ -11,6 +11,19 @@ public enum NodeStatus: String, Sendable, Hashable, Codable, CaseIterable {
     /// A deadline passed: the step's last attempt, its block's or the run's.
     case timedOut = "timed_out"
 
+    /// For messages: "needs 'x', which timed out".
+    public var pastTense: String {
+        switch self {
+        case .pending: "has not started"
+        case .running: "is still running"
+        case .succeeded: "succeeded"
+        case .failed: "failed"
+        case .skipped: "was skipped"
+        case .cancelled: "was cancelled"
+        case .timedOut: "timed out"
+        }
+    }
+
     public var isTerminal: Bool {
         switch self {
         case .pending, .running: false
