@@ -19,7 +19,9 @@ struct MapWidths {
             case .items:
                 continue  // PFlowSpec counts literal items itself.
             case .glob(let pattern):
-                widths[node.id] = Self.countFiles(matching: Self.resolve(pattern, in: folder))
+                let count = Self.countFiles(matching: Self.resolve(pattern, in: folder))
+                widths[node.id] = count
+                if count == 0 { notes.append("map '\(node.id)': no file matches \(pattern) yet") }
             case .lines(let path):
                 if let text = Self.readText(Self.resolve(path, in: folder)) {
                     widths[node.id] = Self.countLines(text)

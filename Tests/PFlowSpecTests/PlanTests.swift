@@ -71,6 +71,12 @@ import Testing
         #expect(plan.requests.worstCase == Plan.Count(known: 43, dynamicMaps: ["unbounded"]))
     }
 
+    @Test func aMapWithNoItemsSendsNothingOnTheChain() throws {
+        let plan = try plan("limits.yaml", mapWidths: ["files": 0, "unbounded": 1])
+        #expect(plan.criticalPathByRequests.steps == ["w1", "files", "c1", "unbounded"])
+        #expect(plan.criticalPathByRequests.requests == 3)
+    }
+
     @Test func aMapOfUnknownWidthWithoutLimitsLeavesParallelismUnbounded() throws {
         let compilation = try compileGraphFixture("limits.yaml")
         var workflow = try #require(compilation.workflow)

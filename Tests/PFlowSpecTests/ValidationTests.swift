@@ -19,6 +19,12 @@ import Testing
 
     static let cases: [Case] = [
         Case(
+            "empty-prompt.yaml",
+            [
+                "invalid/empty-prompt.yaml:3:5: error: 'prompt' is empty",
+                "invalid/empty-prompt.yaml:5:5: error: 'prompt' is empty",
+            ]),
+        Case(
             "output-is-block.yaml",
             [
                 "invalid/output-is-block.yaml:7:9: error: 'output' must name a single step, but 'analysts' is a parallel block\n    note: add a final step whose prompt reads {{ steps.analysts.outputs }}",

@@ -73,7 +73,10 @@ extension WorkflowDecoder {
         let promptMisspelt = node.mapping?.contains { pair in
             pair.key.scalar.map { !Self.stepKeys.contains($0.value) && Suggestion.closest(to: $0.value, in: Self.stepKeys) == "prompt" } ?? false
         } ?? false
-        if prompt == nil && id != nil && !promptMisspelt && !f.has("prompt") {
+        let promptBlank = prompt.map { $0.source.trimmingCharactersInWhitespace().isEmpty } ?? (f["prompt"] == nil)
+        if let key = f.keyNode("prompt"), promptBlank {
+            report(.error("'prompt' is empty", at: location(key)))
+        } else if prompt == nil && id != nil && !promptMisspelt && !f.has("prompt") {
             let name = block == nil ? "step '\(id?.value ?? "")'" : owner
             report(.error("\(name) needs a 'prompt'", at: id?.location ?? location(node)))
         }

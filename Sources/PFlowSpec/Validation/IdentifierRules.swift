@@ -15,7 +15,8 @@ enum IdentifierRules {
     }()
 
     static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-")
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "_"
+            || scalar == "-"
     }
 
     /// Why `name` is not a safe id, phrased to follow "the id 'x' ...", or nil when it is.

@@ -96,8 +96,6 @@ public struct YAMLScalar: Sendable, Hashable {
         self.tag = tag
     }
 
-    static let stringTag = "tag:yaml.org,2002:str"
-
     /// Only unquoted, untagged scalars are numbers, booleans or null (YAML 1.2 core schema).
     public var isPlainUntagged: Bool { style == .plain && tag == nil }
 
@@ -122,9 +120,7 @@ public struct YAMLScalar: Sendable, Hashable {
     public var double: Double? {
         guard isPlainUntagged else { return nil }
         if let int { return Double(int) }
-        guard value.contains(where: \.isNumber), !value.lowercased().contains("n"),
-            let d = Double(value), d.isFinite
-        else { return nil }
+        guard let d = Double(value), d.isFinite else { return nil }
         return d
     }
 
