@@ -89,12 +89,48 @@ struct EngineUnitTests {
 
     @Test("JSON lines escape quotes, backslashes and control characters")
     func jsonLine() throws {
-        var line = JSONLine()
-        line.add("a", "q\"b\\n\nt\u{1}")
-        line.add("n", 3)
-        let object = try JSONSerialization.jsonObject(with: Data(line.line.utf8)) as? [String: Any]
+        let line = JSONWriter.line { json in
+            json.add("a", "q\"b\\n\nt\u{1}")
+            json.add("n", 3)
+            json.add("x", 0.25)
+            json.add("missing", nil as String?)
+        }
+        #expect(!line.contains("\n"))
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         #expect(object?["a"] as? String == "q\"b\\n\nt\u{1}")
         #expect(object?["n"] as? Int == 3)
+        #expect(object?["x"] as? Double == 0.25)
+        #expect(object?.count == 3)
+    }
+
+    @Test("run.json and steps/<id>.json, written by hand, decode with their Codable keys")
+    func handWrittenDocumentsDecode() throws {
+        let failure = StepRecord.Failure(kind: "server", message: "boom \"quoted\"", retryable: true)
+        let record = StepRecord(
+            id: "s", status: .failed, provider: "p", providerKind: "mock", model: "m", system: "sys", prompt: "line\nline",
+            maxTokens: 5, temperature: 0.2, timeoutSeconds: 1.5,
+            attempts: [
+                StepRecord.Attempt(
+                    number: 1, span: "s#1", status: .failed, delayBeforeSeconds: 0, startedAt: "a", endedAt: "b",
+                    durationSeconds: 0.01, httpStatus: 500, error: failure, inputTokens: nil, outputTokens: nil)
+            ], inputTokens: 0, outputTokens: 0, costUSD: 0, startedAt: "a", endedAt: "b", durationSeconds: 0.02,
+            error: failure, output: nil)
+        let decoded = try JSONDecoder().decode(StepRecord.self, from: Data(record.jsonDocument.utf8))
+        #expect(decoded.attempts.first?.error == failure)
+        #expect(decoded.prompt == "line\nline" && decoded.timeoutSeconds == 1.5 && decoded.error == failure)
+
+        let manifest = RunManifest(
+            run: "r", workflow: .init(name: "w", path: "w.yaml", sha256: "00"), inputs: ["k": "v"], status: .failed,
+            error: "e", startedAt: "a", mock: true, maxConcurrency: 3,
+            steps: [
+                .init(id: "s", block: "b", status: .skipped, attempts: 0, inputTokens: 1, outputTokens: 2, costUSD: 0.5)
+            ], blocks: [.init(id: "b", kind: "map", status: .failed, branches: 1, succeeded: 0, required: 1)],
+            totals: .init(steps: 1, statuses: ["skipped": 1], requests: 0, inputTokens: 1, outputTokens: 2, costUSD: 0.5),
+            criticalPath: .init(seconds: 1.25, steps: ["s"]))
+        let back = try JSONDecoder().decode(RunManifest.self, from: Data(manifest.jsonDocument.utf8))
+        #expect(back.steps.first?.status == .skipped && back.steps.first?.costUSD == 0.5)
+        #expect(back.blocks.first?.kind == "map" && back.inputs == ["k": "v"] && back.mock)
+        #expect(back.criticalPath?.steps == ["s"] && back.totals.statuses == ["skipped": 1])
     }
 
     @Test("UTC timestamps")

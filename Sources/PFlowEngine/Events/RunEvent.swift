@@ -31,20 +31,20 @@ public struct RunEvent: Sendable {
 
     /// The event as one line of JSON, without the newline.
     public var jsonLine: String {
-        var line = JSONLine()
-        line.add("t", elapsed.roundedSeconds)
-        line.add("ts", UTCTimestamp.iso8601(timestamp))
-        line.add("run", runID)
-        line.add("event", kind.rawValue)
-        line.add("step", stepID)
-        line.add("span", span)
-        line.add("attempt", attempt)
-        line.add("status", status)
-        line.add("error", error)
-        line.add("input_tokens", usage?.inputTokens)
-        line.add("output_tokens", usage?.outputTokens)
-        line.add("duration", duration?.roundedSeconds)
-        return line.line
+        JSONWriter.line { line in
+            line.add("t", elapsed.roundedSeconds)
+            line.add("ts", UTCTimestamp.iso8601(timestamp))
+            line.add("run", runID)
+            line.add("event", kind.rawValue)
+            line.add("step", stepID)
+            line.add("span", span)
+            line.add("attempt", attempt)
+            line.add("status", status)
+            line.add("error", error)
+            line.add("input_tokens", usage?.inputTokens)
+            line.add("output_tokens", usage?.outputTokens)
+            line.add("duration", duration?.roundedSeconds)
+        }
     }
 }
 

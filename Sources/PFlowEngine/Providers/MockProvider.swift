@@ -56,9 +56,13 @@ public struct MockProvider: LLMProvider {
     static func text(for request: CompletionRequest) -> String {
         let fingerprint = String(stableHash(request.system.map { $0 + "\n" + request.prompt } ?? request.prompt), radix: 16)
         var words: [Substring] = []
-        for word in request.prompt.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }) {
-            words.append(word)
-            if words.count == 24 { break }
+        var rest = request.prompt[...]
+        // Only the first words: a synthesis prompt may hold ten thousand sections.
+        while words.count < 24, let start = rest.firstIndex(where: { !$0.isWhitespace }) {
+            rest = rest[start...]
+            let end = rest.firstIndex(where: \.isWhitespace) ?? rest.endIndex
+            words.append(rest[..<end])
+            rest = rest[end...]
         }
         let opening = words.joined(separator: " ")
         var text = """
@@ -76,12 +80,17 @@ public struct MockProvider: LLMProvider {
     /// The `## id` headings a block's outputs put into a prompt, at most a dozen.
     private static func sectionHeadings(in prompt: String) -> [Substring] {
         var headings: [Substring] = []
-        for line in prompt.split(separator: "\n") where line.hasPrefix("## ") {
-            headings.append(line.dropFirst(3))
+        var rest = prompt[...]
+        while !rest.isEmpty {
+            let end = rest.firstIndex(of: "\n") ?? rest.endIndex
+            let line = rest[..<end]
+            rest = end == rest.endIndex ? rest[end...] : rest[rest.index(after: end)...]
+            guard line.hasPrefix("## ") else { continue }
             if headings.count == 12 {
                 headings.append("...")
                 break
             }
+            headings.append(line.dropFirst(3))
         }
         return headings
     }

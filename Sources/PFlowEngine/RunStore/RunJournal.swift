@@ -118,11 +118,7 @@ final class RunJournal: Sendable {
                 return s.snapshot()
             }
             guard let manifest else { return }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data: Data
-            do { data = try encoder.encode(manifest) } catch { throw RunStoreError("cannot encode run.json: \(error)") }
-            try AtomicFile.write(data, to: path)
+            try AtomicFile.replace(manifest.jsonDocument, at: path)
         }
         return start.duration(to: clock.now)
     }

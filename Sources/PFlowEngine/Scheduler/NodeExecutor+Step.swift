@@ -198,15 +198,11 @@ extension NodeExecutor {
     /// steps/<id>.json. A failure here is reported in run.json but does not fail the step:
     /// its output, the part that matters, is already safe.
     private func writeRecord(_ record: StepRecord) -> String? {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
-            try AtomicFile.write(try encoder.encode(record), to: directory.recordPath(forStep: record.id))
+            try AtomicFile.write(record.jsonDocument, to: directory.recordPath(forStep: record.id))
             return nil
-        } catch let error as RunStoreError {
-            return error.message
         } catch {
-            return "cannot encode steps/\(record.id).json: \(error)"
+            return error.message
         }
     }
 
