@@ -64,6 +64,8 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.invalid)
         }
 
+        // A closed stdout (`| head`) must not kill the run before run.json is final.
+        signal(SIGPIPE, SIG_IGN)
         let fileLimit = OpenFileLimit.raiseToHardLimit()
         let request = RunRequest(
             workflow: workflow, inputs: try Self.pairs(inputs, option: "--input", value: "VALUE"),

@@ -174,14 +174,31 @@ public final class WorkflowRun: Sendable {
         guard let timeout = workflow.timeout else {
             return await executor.runList(workflow.steps, scope: root, after: nil)
         }
-        let outcome = await withDeadline(timeout, clock: clock) { [executor, workflow] () async -> NodeOutcome in
-            await executor.runList(workflow.steps, scope: root, after: nil)
+        // The run's deadline is a sibling of the steps: when it fires, the root scope
+        // records why, so whatever was running ends `timed_out` rather than `cancelled`.
+        enum Ending: Sendable {
+            case steps(NodeOutcome)
+            case deadline
+            case deadlineCancelled
         }
-        switch outcome {
-        case .finished(let outcome): return outcome
-        case .deadlinePassed:
-            // withDeadline cancelled the steps; they have all settled by now.
-            return NodeOutcome(status: .timedOut, chain: nil)
+        return await withTaskGroup(of: Ending.self) { [executor, workflow, clock] group in
+            group.addTask { .steps(await executor.runList(workflow.steps, scope: root, after: nil)) }
+            group.addTask {
+                do { try await clock.sleep(for: timeout) } catch { return .deadlineCancelled }
+                root.cancel(because: .timedOut)
+                return .deadline
+            }
+            var outcome = NodeOutcome(status: .cancelled, chain: nil)
+            var timedOut = false
+            while let ending = await group.next() {
+                switch ending {
+                case .steps(let steps): outcome = steps
+                case .deadline: timedOut = true
+                case .deadlineCancelled: break
+                }
+                group.cancelAll()
+            }
+            return timedOut ? NodeOutcome(status: .timedOut, chain: outcome.chain) : outcome
         }
     }
 
@@ -201,9 +218,8 @@ public final class WorkflowRun: Sendable {
         }
 
         var resultPath: String?
-        if let outputID = outputStepID(),
-            let text = executor.board.settlement(of: outputID).flatMap({ $0.status == .succeeded ? $0.text : nil })
-        {
+        if let outputID = outputStepID(), executor.board.settlement(of: outputID)?.status == .succeeded {
+            let text = executor.renderer.text(of: outputID)
             do {
                 try AtomicFile.write(text, to: directory.resultPath)
                 resultPath = directory.resultPath
