@@ -2,15 +2,18 @@ import PFlowEngine
 import Synchronization
 
 /// On a terminal: a live status area redrawn at most ten times a second, showing the steps
-/// running now, done/failed/skipped counts and the elapsed time. Steps that do not succeed
-/// are also printed above it as permanent lines, so they stay visible after the run.
+/// with a request in flight, how many more wait (for a slot, a rate limit or a retry),
+/// done/failed/skipped counts and the elapsed time. Steps that do not succeed are also
+/// printed above it as permanent lines, so they stay visible after the run.
 final class ProgressDisplay: RunObserver {
     static let frameInterval: Duration = .milliseconds(100)
     private static let spinner = Array("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
 
     private struct State {
-        /// Running steps and when they started (since run start).
+        /// Steps with a request in flight, and when it started (since run start).
         var running: [String: Duration] = [:]
+        /// Steps started and not finished, in flight or not.
+        var started = 0
         var counts: [String: Int] = [:]
         /// Lines to print above the status area at the next frame.
         var pending: [String] = []
@@ -33,8 +36,14 @@ final class ProgressDisplay: RunObserver {
         state.withLock { s in
             switch event.kind {
             case .stepStarted:
+                s.started += 1
+            case .attemptStarted:
                 s.running[step] = event.elapsed
+            case .attemptFinished:
+                s.running[step] = nil
             case .stepFinished:
+                // A step that never started (skipped, cancelled early) has no step_started.
+                if event.duration != nil { s.started -= 1 }
                 s.running[step] = nil
                 let status = event.status ?? "finished"
                 s.counts[status, default: 0] += 1
@@ -82,7 +91,8 @@ final class ProgressDisplay: RunObserver {
         let failed = s.counts["failed", default: 0] + s.counts["timed_out", default: 0]
         let skipped = s.counts["skipped", default: 0] + s.counts["cancelled", default: 0]
         var lines = [
-            "\(spinner) \(RunSummaryText.seconds(elapsed))  running \(s.running.count)  done \(s.counts["succeeded", default: 0])"
+            "\(spinner) \(RunSummaryText.seconds(elapsed))  running \(s.running.count)"
+                + "  waiting \(max(0, s.started - s.running.count))  done \(s.counts["succeeded", default: 0])"
                 + "  failed \(failed)  skipped \(skipped)"
         ]
         guard !s.running.isEmpty else { return lines }
