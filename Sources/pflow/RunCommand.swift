@@ -71,7 +71,7 @@ struct RunCommand: AsyncParsableCommand {
             workflow: workflow, inputs: try Self.pairs(inputs, option: "--input", value: "VALUE"),
             inputFiles: try Self.pairs(inputFiles, option: "--input-file", value: "PATH"), outputRoot: outputRoot,
             maxConcurrency: maxConcurrency, mockProviders: mock,
-            networkConcurrencyCeiling: OpenFileLimit.requestCeiling(forLimit: fileLimit))
+            networkConcurrencyCeiling: OpenFileLimit.requestCeiling(forLimit: fileLimit), source: workflowFile.source)
 
         let live = !json && !quiet && isatty(STDOUT_FILENO) == 1 ? ProgressDisplay(width: TerminalWidth.current()) : nil
         let observer: (any RunObserver)?

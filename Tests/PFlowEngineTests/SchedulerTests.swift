@@ -126,6 +126,7 @@ struct SchedulerTests {
         let test = TestRun()
         let (summary, run) = try await test.run(workflow, providers: ["mock": provider])
         #expect(summary.status == .failed)
+        #expect(summary.error == "block 'block' failed: 0 of 3 succeeded, 3 required; not succeeded: hangs1, fails, hangs2")
         let manifest = try test.manifest(run)
         #expect(manifest.status(of: "block") == .failed)
         #expect(manifest.status(of: "hangs1") == .cancelled)

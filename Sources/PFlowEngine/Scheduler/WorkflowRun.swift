@@ -20,13 +20,17 @@ public struct RunRequest: Sendable {
     public var providerOverrides: [String: any LLMProvider]
     /// Requests over the network stay below this (the open-file limit, less a margin).
     public var networkConcurrencyCeiling: Int?
+    /// The bytes the workflow was compiled from, for run.json's sha256; read from
+    /// `workflow.file` when nil.
+    public var source: [UInt8]?
 
     public init(
         workflow: Workflow, inputs: [String: String] = [:], inputFiles: [String: String] = [:],
         outputRoot: String = "runs", maxConcurrency: Int? = nil, mockProviders: Bool = false,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         workingDirectory: String = FileManager.default.currentDirectoryPath,
-        providerOverrides: [String: any LLMProvider] = [:], networkConcurrencyCeiling: Int? = nil
+        providerOverrides: [String: any LLMProvider] = [:], networkConcurrencyCeiling: Int? = nil,
+        source: [UInt8]? = nil
     ) {
         self.workflow = workflow
         self.inputs = inputs
@@ -38,6 +42,7 @@ public struct RunRequest: Sendable {
         self.workingDirectory = workingDirectory
         self.providerOverrides = providerOverrides
         self.networkConcurrencyCeiling = networkConcurrencyCeiling
+        self.source = source
     }
 }
 
@@ -90,7 +95,9 @@ public final class WorkflowRun: Sendable {
             environment: request.environment, overrides: request.providerOverrides, clock: runClock)
 
         let sha256: String
-        if let bytes = FileManager.default.contents(atPath: workflowPath) {
+        if let source = request.source {
+            sha256 = SHA256.hex(source)
+        } else if let bytes = FileManager.default.contents(atPath: workflowPath) {
             sha256 = SHA256.hex(bytes)
         } else {
             sha256 = ""
@@ -214,7 +221,7 @@ public final class WorkflowRun: Sendable {
         } else {
             status = .failed
             error = outcome.status == .timedOut && workflow.timeout != nil
-                ? "the run timed out" : Self.firstFailure(in: snapshot)
+                ? "the run timed out" : failureReason(in: workflow.steps, manifest: snapshot)
         }
 
         var resultPath: String?
@@ -266,14 +273,29 @@ public final class WorkflowRun: Sendable {
         return nil
     }
 
-    private static func firstFailure(in manifest: RunManifest) -> String? {
-        if let step = manifest.steps.first(where: { $0.status == .failed || $0.status == .timedOut }) {
-            return "step '\(step.id)' \(step.status.rawValue)" + (step.error.map { ": \($0)" } ?? "")
+    /// Why the run failed, from the first top-level item that did not succeed, down to
+    /// the step or block that decided it (a failure a block absorbed is not the cause).
+    private func failureReason(in nodes: [StepNode], manifest: RunManifest) -> String? {
+        guard let node = nodes.first(where: { executor.board.settlement(of: $0.id)?.status != .succeeded }) else {
+            return nil
         }
-        if let block = manifest.blocks.first(where: { $0.status == .failed || $0.status == .timedOut }) {
-            return "block '\(block.id)' \(block.status.rawValue)" + (block.error.map { ": \($0)" } ?? "")
+        let status = executor.board.settlement(of: node.id)?.status ?? .pending
+        switch node {
+        case .step(let step):
+            let error = manifest.steps.first { $0.id == step.id }?.error
+            return "step '\(step.id)' \(status.pastTense)" + (error.map { ": \($0)" } ?? "")
+        case .sequence(let lane):
+            return failureReason(in: lane.steps, manifest: manifest)
+        case .parallel, .map:
+            var reason = "block '\(node.id)' \(status.pastTense)"
+            if let summary = manifest.blocks.first(where: { $0.id == node.id })?.error { reason += ": \(summary)" }
+            let others = executor.renderer.failed(of: node.id)
+            if others != "none" {
+                let ids = others.split(separator: ",")
+                reason += "; not succeeded: " + (ids.count > 8 ? ids.prefix(8).joined(separator: ",") + ", ..." : others)
+            }
+            return reason
         }
-        return manifest.steps.first { $0.status != .succeeded }.map { "step '\($0.id)' \($0.status.rawValue)" }
     }
 
     private static func absolute(_ path: String, in directory: String) -> String {
