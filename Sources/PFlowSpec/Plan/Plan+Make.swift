@@ -171,10 +171,11 @@ private struct PlanMaker {
         default:
             kind = .step
         }
-        // Decoding fills `defaults.provider` whenever the choice is unambiguous; a valid
-        // workflow therefore always names one, and the implicit mock covers hand-built ones.
-        let providerName = step.provider?.value ?? workflow.defaults.provider ?? ProviderSpec.implicitMockName
+        let settings = StepSettings(step: step, workflow: workflow)
+        let providerName = settings.providerName
         let provider = workflow.provider(named: providerName)
+        // Only a timeout the file states is an estimate worth printing; the built-in 5m
+        // bound would drown the real figures.
         let timeout = step.timeout ?? workflow.defaults.timeout
         var seconds: Double?
         var basis = Plan.EstimateBasis.unknown
@@ -188,7 +189,7 @@ private struct PlanMaker {
         }
         return Plan.Entry(
             id: node.id, kind: kind, block: node.parent, provider: providerName, width: width,
-            attempts: 1 + max(0, step.retries ?? workflow.defaults.retries ?? 0),
+            attempts: 1 + settings.retries,
             estimateSeconds: seconds, estimateBasis: basis)
     }
 }

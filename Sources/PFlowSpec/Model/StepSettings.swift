@@ -1,25 +1,26 @@
-import PFlowSpec
-
 /// A step's effective settings: its own values, else the workflow's `defaults:`, else
 /// pflow's built-in defaults (documented in docs/workflow-format.md).
-struct StepSettings: Sendable {
-    static let builtInTimeout: Duration = .seconds(300)
-    static let builtInRetries = 2
-    static let builtInMaxTokens = 1024
-    static let builtInTemperature = 0.2
+///
+/// One resolution shared by the plan and the engine, so the worst case `pflow plan` prints
+/// is the one `pflow run` can reach.
+public struct StepSettings: Sendable {
+    public static let builtInTimeout: Duration = .seconds(300)
+    public static let builtInRetries = 2
+    public static let builtInMaxTokens = 1024
+    public static let builtInTemperature = 0.2
 
-    var providerName: String
-    var model: String?
-    var system: Template?
-    var temperature: Double
-    var maxTokens: Int
+    public var providerName: String
+    public var model: String?
+    public var system: Template?
+    public var temperature: Double
+    public var maxTokens: Int
     /// Per attempt.
-    var timeout: Duration
-    var retries: Int
-    var backoff: Backoff
-    var onTimeout: OnTimeout
+    public var timeout: Duration
+    public var retries: Int
+    public var backoff: Backoff
+    public var onTimeout: OnTimeout
 
-    init(step: StepSpec, workflow: Workflow) {
+    public init(step: StepSpec, workflow: Workflow) {
         let defaults = workflow.defaults
         providerName = step.provider?.value ?? defaults.provider ?? Self.fallbackProvider(of: workflow)
         model = step.model ?? defaults.model
@@ -33,7 +34,7 @@ struct StepSettings: Sendable {
     }
 
     /// With one declared provider it is the default; with none, the built-in mock.
-    static func fallbackProvider(of workflow: Workflow) -> String {
+    public static func fallbackProvider(of workflow: Workflow) -> String {
         workflow.providers.count == 1 ? workflow.providers[0].name : ProviderSpec.implicitMockName
     }
 }
