@@ -56,6 +56,11 @@ final class MockRequestHandler: ChannelInboundHandler {
         }
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        core.state.connectionOpened()
+        context.fireChannelActive()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         clientLeft()
         context.fireChannelInactive()
