@@ -50,8 +50,11 @@ bench: setup
 # and `test` never compile it. The corpus starts from every example and fixture, copied
 # into the ignored scratch folder; crashes, hangs (-timeout, seconds) and OOMs are written
 # to $(FUZZ_DIR)/artifacts/ and make libFuzzer, and so this target, fail.
+# --sanitize=fuzzer links libFuzzer's main but instruments only the Fuzz package itself;
+# -Xswiftc adds the coverage counters to PFlowSpec, without which libFuzzer fuzzes blind.
 fuzz: setup
-	cd Fuzz && $(SWIFT) build -c release --scratch-path ../$(FUZZ_DIR) --sanitize=fuzzer --sanitize=address
+	cd Fuzz && $(SWIFT) build -c release --scratch-path ../$(FUZZ_DIR) --sanitize=fuzzer --sanitize=address \
+		-Xswiftc -sanitize=fuzzer,address
 	mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
 	for seed in workflows/*.yaml $$(find Tests/Fixtures -name '*.yaml'); do \
 		cp "$$seed" "$(FUZZ_DIR)/corpus/seed-$$(echo "$$seed" | tr / _)"; \

@@ -12,7 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        // The mock server only: keep SwiftNIO out of the pflow binary.
+        // The mock server, and the engine's plain-HTTP client (URLSession is kept for https).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
@@ -22,7 +22,15 @@ let package = Package(
             providers: [.apt(["libyaml-dev"])]
         ),
         .target(name: "PFlowSpec", dependencies: ["CYAML"]),
-        .target(name: "PFlowEngine", dependencies: ["PFlowSpec"]),
+        .target(
+            name: "PFlowEngine",
+            dependencies: [
+                "PFlowSpec",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "pflow",
             dependencies: [

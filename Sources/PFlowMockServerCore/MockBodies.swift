@@ -4,23 +4,6 @@ import Foundation
 enum MockAPI: String, Sendable {
     case openai
     case anthropic
-
-    /// The system prompt and the user text of a request body, whichever API it follows.
-    func prompt(in json: [String: Any]) -> (system: String, user: String) {
-        var system = (json["system"] as? String) ?? ""
-        var user: [String] = []
-        for message in json["messages"] as? [[String: Any]] ?? [] {
-            let text = Self.text(of: message["content"])
-            if (message["role"] as? String) == "system" { system += text } else { user.append(text) }
-        }
-        return (system, user.joined(separator: "\n"))
-    }
-
-    private static func text(of content: Any?) -> String {
-        if let string = content as? String { return string }
-        let parts = content as? [[String: Any]] ?? []
-        return parts.compactMap { $0["text"] as? String }.joined(separator: "\n")
-    }
 }
 
 /// Builds response bodies that look like the real APIs' — successes and failures.
@@ -31,30 +14,42 @@ enum MockBodies {
         let text = answer(to: prompt, maxTokens: maxTokens)
         let inputTokens = tokens(system) + tokens(prompt)
         let outputTokens = tokens(text)
-        let object: [String: Any]
+        let quotedText = jsonString(text)
+        let quotedModel = jsonString(model)
+        // Built as text: this is the hot path, and JSONSerialization's `Any` casts dominate it.
+        let body: String
         switch api {
         case .openai:
-            let choice: [String: Any] = [
-                "index": 0, "message": ["role": "assistant", "content": text], "finish_reason": "stop",
-            ]
-            object = [
-                "id": "chatcmpl-mock-\(seq)", "object": "chat.completion",
-                "created": Int(Date().timeIntervalSince1970), "model": model,
-                "choices": emptyChoices ? [] : [choice],
-                "usage": [
-                    "prompt_tokens": inputTokens, "completion_tokens": outputTokens,
-                    "total_tokens": inputTokens + outputTokens,
-                ],
-            ]
+            let choices =
+                emptyChoices
+                ? "[]"
+                : #"[{"index":0,"message":{"role":"assistant","content":\#(quotedText)},"finish_reason":"stop"}]"#
+            body = #"{"id":"chatcmpl-mock-\#(seq)","object":"chat.completion","created":\#(Int(Date().timeIntervalSince1970)),"model":\#(quotedModel),"choices":\#(choices),"usage":{"prompt_tokens":\#(inputTokens),"completion_tokens":\#(outputTokens),"total_tokens":\#(inputTokens + outputTokens)}}"#
         case .anthropic:
-            object = [
-                "id": "msg_mock_\(seq)", "type": "message", "role": "assistant", "model": model,
-                "content": emptyChoices ? [] : [["type": "text", "text": text]],
-                "stop_reason": "end_turn", "stop_sequence": NSNull(),
-                "usage": ["input_tokens": inputTokens, "output_tokens": outputTokens],
-            ]
+            let content = emptyChoices ? "[]" : #"[{"type":"text","text":\#(quotedText)}]"#
+            body = #"{"id":"msg_mock_\#(seq)","type":"message","role":"assistant","model":\#(quotedModel),"content":\#(content),"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":\#(inputTokens),"output_tokens":\#(outputTokens)}}"#
         }
-        return json(object)
+        return Data(body.utf8)
+    }
+
+    /// A JSON string literal, quotes included.
+    static func jsonString(_ text: String) -> String {
+        var result = "\""
+        result.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
     }
 
     /// The error bodies each API documents, with the `type` it uses for that status.

@@ -56,6 +56,11 @@ final class MockRequestHandler: ChannelInboundHandler {
         }
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        core.state.connectionOpened()
+        context.fireChannelActive()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         clientLeft()
         context.fireChannelInactive()
@@ -96,13 +101,13 @@ final class MockRequestHandler: ChannelInboundHandler {
             return respondAdmin(context, head, status: 413, contentType: "application/json",
                 body: MockBodies.plainError("request body larger than \(Self.maxRequestBytes) bytes"))
         }
-        let json = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
-        guard let json else {
+        let decoded = try? JSONDecoder().decode(MockAPIRequest.self, from: Data(body.readableBytesView))
+        guard let decoded else {
             return respondAdmin(context, head, status: 400, contentType: "application/json",
                 body: MockBodies.plainError("request body is not a JSON object"))
         }
-        let model = (json["model"] as? String) ?? ""
-        let (system, prompt) = api.prompt(in: json)
+        let model = decoded.model ?? ""
+        let (system, prompt) = decoded.prompt
         let directives = MockDirectives(parsing: system + "\n" + prompt)
         let step = directives.step ?? Self.stepKey(prompt)
         let ticket = core.state.begin(step: step, model: model)
@@ -114,7 +119,7 @@ final class MockRequestHandler: ChannelInboundHandler {
         let credential = head.headers.first(name: "authorization") ?? head.headers.first(name: "x-api-key")
         let host = head.headers.first(name: "host") ?? ""
         let request = MockRequest(
-            api: api, model: model, system: system, prompt: prompt, maxTokens: (json["max_tokens"] as? Int) ?? 800,
+            api: api, model: model, system: system, prompt: prompt, maxTokens: decoded.max_tokens ?? 800,
             directives: directives, ticket: ticket, host: host, credential: credential)
         let reply = MockReply.plan(for: request, configuration: core.configuration)
         active = Active(

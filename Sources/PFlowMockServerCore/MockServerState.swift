@@ -64,6 +64,10 @@ final class MockServerState: Sendable {
         logFile?.append(record)
     }
 
+    func connectionOpened() {
+        counts.withLock { $0.stats.connections += 1 }
+    }
+
     func stats() -> MockStats {
         counts.withLock { $0.stats }
     }
@@ -79,6 +83,7 @@ final class MockServerState: Sendable {
             counts.records = []
             counts.attemptsByStep = [:]
             counts.stats.total = Self.gaugeOnly(counts.stats.total)
+            counts.stats.connections = 0
             counts.stats.byStep = counts.stats.byStep.filter { $0.value.inFlight > 0 }.mapValues(Self.gaugeOnly)
             counts.stats.byModel = counts.stats.byModel.filter { $0.value.inFlight > 0 }.mapValues(Self.gaugeOnly)
         }

@@ -39,6 +39,8 @@ public struct MockStats: Codable, Sendable, Equatable {
     public var total = MockCounters()
     public var byStep: [String: MockCounters] = [:]
     public var byModel: [String: MockCounters] = [:]
+    /// TCP connections accepted: with keep-alive, fewer than the requests.
+    public var connections = 0
 
     public init() {}
 
@@ -51,6 +53,7 @@ public struct MockStats: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case byStep = "by_step"
         case byModel = "by_model"
+        case connections
     }
 
     // The totals sit at the top level of the JSON, beside the groups.
@@ -59,6 +62,7 @@ public struct MockStats: Codable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         byStep = try container.decode([String: MockCounters].self, forKey: .byStep)
         byModel = try container.decode([String: MockCounters].self, forKey: .byModel)
+        connections = try container.decodeIfPresent(Int.self, forKey: .connections) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -66,6 +70,7 @@ public struct MockStats: Codable, Sendable, Equatable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(byStep, forKey: .byStep)
         try container.encode(byModel, forKey: .byModel)
+        try container.encode(connections, forKey: .connections)
     }
 }
 

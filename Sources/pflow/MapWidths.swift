@@ -31,6 +31,7 @@ struct MapWidths {
             case .glob(let pattern):
                 let matches = Self.files(matching: pattern, in: folder)
                 widths[node.id] = matches.count
+                if matches.isEmpty { notes.append("map '\(node.id)': no file matches \(pattern) yet") }
                 if !options.allowOutside { checkContained(matches, of: pattern, in: realFolder, folder: folder, at: at) }
             case .lines(let path):
                 let file = Self.resolve(path, in: folder)
@@ -99,7 +100,7 @@ struct MapWidths {
     /// POSIX glob(3): `*`, `?` and `[...]` within one path component; directories are not
     /// items. The folder is escaped so that a `[` in its name is not a pattern.
     private static func files(matching pattern: String, in folder: String) -> [String] {
-        let full = pattern.hasPrefix("/") ? pattern : escapeGlob(folder) + "/" + pattern
+        let full = pattern.hasPrefix("/") ? pattern : MapPaths.escapedForGlob(folder) + "/" + pattern
         var matches = glob_t()
         defer { globfree(&matches) }
         guard glob(full, GLOB_MARK, nil, &matches) == 0 else { return [] }
@@ -107,14 +108,5 @@ struct MapWidths {
             guard let path = matches.gl_pathv[index].map({ String(cString: $0) }), !path.hasSuffix("/") else { return nil }
             return path
         }
-    }
-
-    private static func escapeGlob(_ literal: String) -> String {
-        var escaped = ""
-        for character in literal {
-            if "*?[]\\".contains(character) { escaped.append("\\") }
-            escaped.append(character)
-        }
-        return escaped
     }
 }

@@ -74,7 +74,7 @@ import Testing
         #expect(result.exitCode == 2)
         #expect(result.stdout == "")
         #expect(result.stderr.contains("error: dependency cycle: b -> a -> b"))
-        #expect(result.stderr.hasSuffix("2 errors in Tests/Fixtures/graph/cycle.yaml; nothing to plan\n"))
+        #expect(result.stderr.hasSuffix("3 errors in Tests/Fixtures/graph/cycle.yaml; nothing to plan\n"))
     }
 
     @Test func anInputWithoutAValueIsAUsageError() async throws {

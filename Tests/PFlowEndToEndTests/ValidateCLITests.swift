@@ -54,7 +54,7 @@ import Testing
         #expect(files.map { $0["file"] as? String } == ["workflows/vote.yaml", "Tests/Fixtures/graph/cycle.yaml"])
         #expect(files.map { $0["valid"] as? Bool } == [true, false])
         let diagnostics = try #require(files.last?["diagnostics"] as? [[String: Any]])
-        #expect(diagnostics.count == 2)
+        #expect(diagnostics.count == 3)
         let first = try #require(diagnostics.first)
         #expect(Set(first.keys) == ["severity", "message", "file", "line", "column", "notes"])
         #expect(first["severity"] as? String == "error")

@@ -27,6 +27,17 @@ struct HTTPTransportTests {
         }
     }
 
+    @Test func anAlreadyCancelledTaskSendsNothingAndReturns() async throws {
+        try await withMockServer { server in
+            let provider = try OpenAIProvider(spec: providerSpec(.openai, baseURL: server.baseURL), environment: environment)
+            let call = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return await failure(of: provider, completionRequest("[mock:hang] never"))
+            }
+            #expect(await call.value?.kind == .cancelled)
+        }
+    }
+
     @Test func bodiesPastTheCapAreRefused() async throws {
         try await withMockServer { server in
             let transport = HTTPTransport(maxResponseBytes: 64 << 10)

@@ -26,6 +26,14 @@ struct OpenAIProviderTests {
         }
     }
 
+    @Test func textWithJSONSpecialCharactersRoundTrips() async throws {
+        try await withMockServer { server in
+            let line = "Quote \" backslash \\ tab \t bell \u{07} snow ☃ \u{1F600}"
+            let response = try await provider(server).complete(completionRequest(line + "\nsecond line"))
+            #expect(response.text.hasPrefix("Mock answer to \"\(line)\""))
+        }
+    }
+
     @Test func sendsNoKeyWhenNoneIsConfigured() async throws {
         try await withMockServer { server in
             let spec = providerSpec(.openai, baseURL: server.baseURL, apiKeyEnv: nil)
@@ -53,7 +61,12 @@ struct OpenAIProviderTests {
             #expect(error.kind == .server)
             #expect(error.httpStatus == 500)
             #expect(error.isRetryable)
+            #expect(error.retryAfter == nil)
             #expect(error.message.contains("The server had an error"))
+            let unavailable = try #require(
+                await failure(of: provider(server), completionRequest("[mock:status=503 retry-after=3]")))
+            #expect(unavailable.kind == .server)
+            #expect(unavailable.retryAfter == .seconds(3))
         }
     }
 

@@ -72,4 +72,8 @@ import Testing
     func whetherARealPathIsInsideTheFolder(_ path: String, _ folder: String, _ inside: Bool) {
         #expect(MapPaths.contains(path, in: folder) == inside)
     }
+
+    @Test func aFolderNameIsEscapedBeforeAPatternIsAppended() {
+        #expect(MapPaths.escapedForGlob("/w/a[1]/*?\\x") == "/w/a\\[1\\]/\\*\\?\\\\x")
+    }
 }

@@ -45,6 +45,13 @@ import Testing
         #expect(plan.requests.worstCase == Plan.Count(known: 30))
     }
 
+    @Test func withoutRetriesInTheFileTheBuiltInDefaultCounts() throws {
+        let plan = try plan("estimates.yaml")
+        // 6 requests; no step or default sets retries, so the engine's built-in 2 apply: 6 × 3.
+        #expect(plan.requests.expected == Plan.Count(known: 6))
+        #expect(plan.requests.worstCase == Plan.Count(known: 18))
+    }
+
     @Test func aTimeoutStandsInForAProviderWithoutLatency() throws {
         let plan = try plan("estimates.yaml")
         // plan and done: 200ms + 100ms / 2 each; remote: its 30s timeout as an upper bound.
@@ -69,6 +76,12 @@ import Testing
         #expect(plan.requests.expected == Plan.Count(known: 15, dynamicMaps: ["unbounded"]))
         // retries 2 triple everything but m1.
         #expect(plan.requests.worstCase == Plan.Count(known: 43, dynamicMaps: ["unbounded"]))
+    }
+
+    @Test func aMapWithNoItemsSendsNothingOnTheChain() throws {
+        let plan = try plan("limits.yaml", mapWidths: ["files": 0, "unbounded": 1])
+        #expect(plan.criticalPathByRequests.steps == ["w1", "files", "c1", "unbounded"])
+        #expect(plan.criticalPathByRequests.requests == 3)
     }
 
     @Test func aMapOfUnknownWidthWithoutLimitsLeavesParallelismUnbounded() throws {

@@ -60,6 +60,7 @@ struct HTTPEndpoint: Sendable {
         }
         headers["Content-Type"] = "application/json"
         headers["Accept"] = "application/json"
+        if !headers.keys.contains(where: { $0.lowercased() == "user-agent" }) { headers["User-Agent"] = "pflow" }
 
         self.providerName = name
         self.apiName = apiName
@@ -135,7 +136,10 @@ struct HTTPEndpoint: Sendable {
                 .rateLimited, "\(host) rate limited the request\(explained)\(hint)", httpStatus: status,
                 retryAfter: retryAfter)
         case 500...599:
-            return ProviderError(.server, "\(host) failed with HTTP \(status)\(explained)", httpStatus: status)
+            // 503 and 529 often say when to come back; the engine's backoff honours it.
+            let retryAfter = response.header("Retry-After").flatMap { RetryAfter.parse($0) }
+            return ProviderError(
+                .server, "\(host) failed with HTTP \(status)\(explained)", httpStatus: status, retryAfter: retryAfter)
         case 401, 403:
             let check =
                 apiKeyEnv.map { "check that \($0) holds a valid key for provider '\(providerName)'" }

@@ -5,9 +5,15 @@ import Synchronization
 import FoundationNetworking
 #endif
 
-/// Sends one HTTP request over the process-wide URLSession and returns the whole response.
+/// Sends one HTTP request and returns the whole response: `http://` over `PlainHTTPClient`
+/// (SwiftNIO, warm keep-alive connections), `https://` over the process-wide URLSession.
 ///
-/// Why a delegate and not `data(for:)`: FoundationNetworking has no `bytes(for:)`, and
+/// Why two clients: URLSession on Linux cannot stop a fast body promptly and costs about
+/// 0.8 ms of CPU per request (see `PlainHTTPClient` and docs/performance.md), but it is the
+/// only TLS stack available. Local model servers (vLLM, Ollama, llama.cpp) and the mock
+/// server speak plain HTTP, and that is where wide fan-outs of short requests happen.
+///
+/// Why a delegate and not `data(for:)` on the URLSession path: FoundationNetworking has no `bytes(for:)`, and
 /// `data(for:)` buffers the whole body, so the only way to refuse a 2 GB answer with flat
 /// memory is to count bytes as they arrive and cancel past the cap. The same delegate stops
 /// redirects, which URLSession on Linux would follow with the key to any host.
@@ -22,8 +28,15 @@ public final class HTTPTransport: Sendable {
     public let maxResponseBytes: Int
     private let session: URLSession
     private let delegate: TransportDelegate
+    private let plainHTTP: PlainHTTPClient?
 
-    public init(maxResponseBytes: Int = HTTPTransport.defaultMaxResponseBytes, maxConnectionsPerHost: Int = 4096) {
+    /// - Parameter urlSessionForPlainHTTP: send `http://` through URLSession too (tests
+    ///   compare both paths; pflow itself never sets it).
+    public init(
+        maxResponseBytes: Int = HTTPTransport.defaultMaxResponseBytes, maxConnectionsPerHost: Int = 4096,
+        urlSessionForPlainHTTP: Bool = false
+    ) {
+        self.plainHTTP = urlSessionForPlainHTTP ? nil : PlainHTTPClient.shared
         let configuration = URLSessionConfiguration.ephemeral
         // The default is 6, which queued 1,000 concurrent requests for 33.7 s (DESIGN.md §7).
         configuration.httpMaximumConnectionsPerHost = maxConnectionsPerHost
@@ -44,6 +57,9 @@ public final class HTTPTransport: Sendable {
 
     /// Performs one attempt; redirects are not followed (see `TransportDelegate`).
     public func send(_ request: URLRequest) async throws(TransportError) -> HTTPResponse {
+        if let plainHTTP, let plain = Self.plainRequest(request) {
+            return try await plainHTTP.send(plain, maxBytes: maxResponseBytes)
+        }
         let task = session.dataTask(with: request)
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Exchange.Outcome, Never>) in
@@ -56,6 +72,18 @@ public final class HTTPTransport: Sendable {
             task.cancel()
         }
         return try outcome.get()
+    }
+
+    private static func plainRequest(_ request: URLRequest) -> PlainHTTPClient.Request? {
+        guard let url = request.url, url.scheme?.lowercased() == "http", let host = url.host,
+            let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        else { return nil }
+        var target = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        if let query = components.percentEncodedQuery { target += "?" + query }
+        let headers = (request.allHTTPHeaderFields ?? [:]).map { ($0.key, $0.value) }
+        return PlainHTTPClient.Request(
+            origin: .init(host: host, port: url.port ?? 80), method: request.httpMethod ?? "GET", target: target,
+            headers: headers, body: request.httpBody ?? Data())
     }
 }
 

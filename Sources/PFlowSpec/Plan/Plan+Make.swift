@@ -13,19 +13,16 @@ private struct PlanMaker {
     let graph: WorkflowGraph
     let workflow: Workflow
     let mapWidths: [String: Int]
-    /// Per node index, leaves only.
-    let entries: [Int: Plan.Entry]
+    /// Per node index; nil for blocks.
+    let entries: [Plan.Entry?]
 
     init(graph: WorkflowGraph, workflow: Workflow, mapWidths: [String: Int]) {
         self.graph = graph
         self.workflow = workflow
         self.mapWidths = mapWidths
-        var entries: [Int: Plan.Entry] = [:]
-        for (index, node) in graph.nodes.enumerated() {
-            guard let step = node.step else { continue }
-            entries[index] = Self.entry(for: node, step: step, workflow: workflow, mapWidths: mapWidths)
+        entries = graph.nodes.map { node in
+            node.step.map { Self.entry(for: node, step: $0, workflow: workflow, mapWidths: mapWidths) }
         }
-        self.entries = entries
     }
 
     func make() -> Plan {
@@ -42,7 +39,7 @@ private struct PlanMaker {
         let byTime = vertices.longestPaths(order: order) { index in
             entries[index].flatMap(\.estimateSeconds).map { $0 * Double(waves(of: index)) } ?? 0
         }
-        let allEntries = graph.nodes.indices.compactMap { entries[$0] }
+        let allEntries = entries.compactMap { $0 }
         let expected = allEntries.reduce(Plan.Count(known: 0)) { $0 + $1.width }
         let worstCase = allEntries.reduce(Plan.Count(known: 0)) { $0 + $1.width * $1.attempts }
         let peak = levels.reduce(Optional(0)) { peak, level in
@@ -62,51 +59,60 @@ private struct PlanMaker {
         let steps = members.compactMap { entries[$0] }
         return Plan.Level(
             index: index, steps: steps, width: steps.reduce(Plan.Count(known: 0)) { $0 + $1.width },
-            parallelism: parallelism(of: Set(members)))
+            parallelism: parallelism(of: members))
     }
 
     /// The requests of `members` that can be in flight at once: each map capped by its own
     /// limit, each block by its, each provider by its, and the whole by the run's. The
     /// block and provider caps cut across each other, so the smaller of the two sums is
     /// the bound.
-    private func parallelism(of members: Set<Int>) -> Int? {
-        func own(_ index: Int) -> Int? {
-            guard let entry = entries[index] else { return 0 }
-            let width: Int? = entry.width.isExact ? entry.width.known : nil
-            return minimum(width, graph.nodes[index].policy?.maxConcurrency)
+    private func parallelism(of members: [Int]) -> Int? {
+        // Only the members and the blocks around them matter. Nodes are in pre-order, so
+        // going by falling index sums every child before its block.
+        var involved: Set<Int> = []
+        for member in members {
+            var current: Int? = member
+            while let index = current, involved.insert(index).inserted { current = parentIndex(of: index) }
         }
-        func underBlocks(_ index: Int) -> Int? {
+        var sums: [Int: Bound] = [:]
+        var blockBound = Bound(0)
+        for index in involved.sorted(by: >) {
             let node = graph.nodes[index]
-            if node.isLeaf { return members.contains(index) ? own(index) : 0 }
-            let sum = node.children.reduce(Optional(0)) { total, child in
-                guard let childIndex = graph.indexByID[child] else { return total }
-                return plus(total, underBlocks(childIndex))
+            let value = node.isLeaf ? own(index) : (sums[index] ?? Bound(0)).capped(at: node.policy?.maxConcurrency)
+            if let parent = parentIndex(of: index) {
+                sums[parent] = (sums[parent] ?? Bound(0)) + value
+            } else {
+                blockBound = blockBound + value
             }
-            return minimum(sum, node.policy?.maxConcurrency)
         }
-        let blockBound = graph.roots.reduce(Optional(0)) { total, root in
-            guard let index = graph.indexByID[root] else { return total }
-            return plus(total, underBlocks(index))
-        }
-        var perProvider: [String: Int?] = [:]
+        var perProvider: [String: Bound] = [:]
         for index in members {
             guard let entry = entries[index] else { continue }
-            perProvider[entry.provider] = plus(perProvider[entry.provider] ?? 0, own(index))
+            perProvider[entry.provider] = (perProvider[entry.provider] ?? Bound(0)) + own(index)
         }
-        let providerBound = perProvider.reduce(Optional(0)) { total, pair in
-            plus(total, minimum(pair.value, workflow.provider(named: pair.key)?.maxConcurrency))
+        let providerBound = perProvider.reduce(Bound(0)) { total, pair in
+            total + pair.value.capped(at: workflow.provider(named: pair.key)?.maxConcurrency)
         }
-        return minimum(minimum(blockBound, providerBound), workflow.maxConcurrency)
+        return blockBound.capped(at: providerBound.limit).capped(at: workflow.maxConcurrency).limit
+    }
+
+    /// A leaf's own requests at once: its width, under a map's `max_concurrency`.
+    private func own(_ index: Int) -> Bound {
+        guard let entry = entries[index] else { return Bound(0) }
+        return Bound(entry.width.isExact ? entry.width.known : nil).capped(at: graph.nodes[index].policy?.maxConcurrency)
+    }
+
+    private func parentIndex(of index: Int) -> Int? {
+        graph.nodes[index].parent.flatMap { graph.indexByID[$0] }
     }
 
     /// How many requests a leaf sends one after another: a map of known width with a
-    /// `max_concurrency` runs in waves.
+    /// `max_concurrency` runs in waves, and a map with no items sends none.
     private func waves(of index: Int) -> Int {
         guard let entry = entries[index] else { return 0 }
-        guard entry.kind == .map, entry.width.isExact,
-            let cap = graph.nodes[index].policy?.maxConcurrency, cap > 0
-        else { return 1 }
-        return max(1, (entry.width.known + cap - 1) / cap)
+        guard entry.kind == .map, entry.width.isExact else { return 1 }
+        guard let cap = graph.nodes[index].policy?.maxConcurrency, cap > 0 else { return min(1, entry.width.known) }
+        return (entry.width.known + cap - 1) / cap
     }
 
     private func path<Weight>(_ paths: LongestPaths<Weight>) -> Plan.Path {
@@ -129,7 +135,7 @@ private struct PlanMaker {
     }
 
     private func limits() -> Plan.Limits {
-        let used = Set(entries.values.map(\.provider))
+        let used = Set(entries.compactMap { $0?.provider })
         var providers = workflow.providers.filter { used.contains($0.name) }.map {
             Plan.ProviderLimit(name: $0.name, kind: $0.kind.rawValue, maxConcurrency: $0.maxConcurrency,
                                requestsPerMinute: $0.requestsPerMinute)
@@ -165,10 +171,11 @@ private struct PlanMaker {
         default:
             kind = .step
         }
-        // Decoding fills `defaults.provider` whenever the choice is unambiguous; a valid
-        // workflow therefore always names one, and the implicit mock covers hand-built ones.
-        let providerName = step.provider?.value ?? workflow.defaults.provider ?? ProviderSpec.implicitMockName
+        let settings = StepSettings(step: step, workflow: workflow)
+        let providerName = settings.providerName
         let provider = workflow.provider(named: providerName)
+        // Only a timeout the file states is an estimate worth printing; the built-in 5m
+        // bound would drown the real figures.
         let timeout = step.timeout ?? workflow.defaults.timeout
         var seconds: Double?
         var basis = Plan.EstimateBasis.unknown
@@ -182,21 +189,28 @@ private struct PlanMaker {
         }
         return Plan.Entry(
             id: node.id, kind: kind, block: node.parent, provider: providerName, width: width,
-            attempts: 1 + max(0, step.retries ?? workflow.defaults.retries ?? 0),
+            attempts: 1 + settings.retries,
             estimateSeconds: seconds, estimateBasis: basis)
     }
 }
 
-private func plus(_ a: Int?, _ b: Int?) -> Int? {
-    guard let a, let b else { return nil }
-    return a + b
-}
+/// An upper bound on requests in flight; a nil limit is unbounded.
+private struct Bound {
+    var limit: Int?
 
-/// The smaller of two bounds, where nil means unbounded.
-private func minimum(_ a: Int?, _ b: Int?) -> Int? {
-    guard let a else { return b }
-    guard let b else { return a }
-    return min(a, b)
+    init(_ limit: Int?) {
+        self.limit = limit
+    }
+
+    static func + (lhs: Bound, rhs: Bound) -> Bound {
+        guard let a = lhs.limit, let b = rhs.limit else { return Bound(nil) }
+        return Bound(a + b)
+    }
+
+    func capped(at cap: Int?) -> Bound {
+        guard let cap else { return self }
+        return Bound(limit.map { min($0, cap) } ?? cap)
+    }
 }
 
 extension MapSpec.Source {

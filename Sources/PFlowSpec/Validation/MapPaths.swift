@@ -18,4 +18,15 @@ public enum MapPaths {
         let base = folder.hasSuffix("/") ? folder : folder + "/"
         return path == folder || path.hasPrefix(base)
     }
+
+    /// `literal` with glob(3)'s special characters escaped, so a folder named `a[1]` can
+    /// prefix a pattern and still match only itself.
+    public static func escapedForGlob(_ literal: String) -> String {
+        var escaped = ""
+        for character in literal {
+            if "*?[]\\".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
 }

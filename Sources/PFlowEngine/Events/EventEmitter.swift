@@ -1,0 +1,35 @@
+import Foundation
+
+/// Stamps events with the run's id and monotonic time, appends them to events.jsonl and
+/// hands them to the observer.
+final class EventEmitter: Sendable {
+    let runID: String
+    private let clock: RunClock
+    private let origin: Duration
+    private let log: EventLog?
+    private let observer: (any RunObserver)?
+
+    init(runID: String, clock: RunClock, log: EventLog?, observer: (any RunObserver)?) {
+        self.runID = runID
+        self.clock = clock
+        origin = clock.now()
+        self.log = log
+        self.observer = observer
+    }
+
+    /// Monotonic time since the run started.
+    func elapsed() -> Duration { clock.now() - origin }
+
+    func emit(
+        _ kind: RunEvent.Kind, step: String? = nil, span: String? = nil, attempt: Int? = nil,
+        status: String? = nil, error: String? = nil, usage: TokenUsage? = nil, duration: Duration? = nil
+    ) {
+        let event = RunEvent(
+            kind: kind, elapsed: elapsed(), timestamp: Date(), runID: runID, stepID: step, span: span,
+            attempt: attempt, status: status, error: error, usage: usage, duration: duration)
+        log?.append(event.jsonLine)
+        observer?.runDidEmit(event)
+    }
+
+    func flush() { log?.flush() }
+}

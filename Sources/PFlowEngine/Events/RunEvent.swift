@@ -1,0 +1,55 @@
+import Foundation
+
+/// One line of events.jsonl: a run, step or attempt starting or finishing.
+///
+/// `t` is monotonic seconds since the run started (ordering and durations); `ts` is wall
+/// time in UTC (correlating with server logs). An attempt's `span` is unique in the run.
+public struct RunEvent: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case runStarted = "run_started"
+        case stepStarted = "step_started"
+        case attemptStarted = "attempt_started"
+        case attemptFinished = "attempt_finished"
+        case stepFinished = "step_finished"
+        case runFinished = "run_finished"
+    }
+
+    public var kind: Kind
+    /// Since the run started, monotonic.
+    public var elapsed: Duration
+    public var timestamp: Date
+    public var runID: String
+    public var stepID: String?
+    public var span: String?
+    public var attempt: Int?
+    /// A step's or attempt's or the run's outcome, on the `_finished` events.
+    public var status: String?
+    public var error: String?
+    public var usage: TokenUsage?
+    /// How long the step, attempt or run took, on the `_finished` events.
+    public var duration: Duration?
+
+    /// The event as one line of JSON, without the newline.
+    public var jsonLine: String {
+        JSONWriter.line { line in
+            line.add("t", elapsed.roundedSeconds)
+            line.add("ts", UTCTimestamp.iso8601(timestamp))
+            line.add("run", runID)
+            line.add("event", kind.rawValue)
+            line.add("step", stepID)
+            line.add("span", span)
+            line.add("attempt", attempt)
+            line.add("status", status)
+            line.add("error", error)
+            line.add("input_tokens", usage?.inputTokens)
+            line.add("output_tokens", usage?.outputTokens)
+            line.add("duration", duration?.roundedSeconds)
+        }
+    }
+}
+
+/// Receives every event as it happens, on the task that caused it: keep it cheap.
+/// The CLI's live display, its line-per-step output and `--json` are observers.
+public protocol RunObserver: Sendable {
+    func runDidEmit(_ event: RunEvent)
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Synchronization
+
+/// The run's state as run.json shows it, kept in memory and written out coalesced.
+///
+/// Steps update it under one lock in O(1); a background loop rewrites run.json at most
+/// every `interval` (longer when encoding itself is slow, so a ten-thousand-step run
+/// spends its time running, not re-encoding), and the final state is always written.
+final class RunJournal: Sendable {
+    static let minimumInterval: Duration = .milliseconds(150)
+
+    fileprivate enum Slot {
+        case step(Int)
+        /// A map's branches, in index order, once it expands.
+        case map(String)
+    }
+
+    fileprivate struct State {
+        var manifest: RunManifest
+        var steps: [RunManifest.StepEntry] = []
+        var stepIndex: [String: Int] = [:]
+        var order: [Slot] = []
+        var mapBranches: [String: Range<Int>] = [:]
+        var blocks: [RunManifest.BlockEntry] = []
+        var blockIndex: [String: Int] = [:]
+        var dirty = true
+    }
+
+    private let state: Mutex<State>
+    private let path: String
+    /// Serialises writers, so an older snapshot never renames over a newer one.
+    private let writer = Mutex(())
+
+    init(manifest: RunManifest, path: String) {
+        state = Mutex(State(manifest: manifest))
+        self.path = path
+    }
+
+    // MARK: Registration, in declaration order
+
+    func registerStep(_ id: String, block: String? = nil, provider: String?, model: String?) {
+        state.withLock { s in
+            s.order.append(.step(s.steps.count))
+            s.appendStep(id, block: block, provider: provider, model: model)
+        }
+    }
+
+    func registerMap(_ id: String) {
+        state.withLock { $0.order.append(.map(id)) }
+    }
+
+    func registerMapBranches(_ mapID: String, ids: [String], provider: String?, model: String?) {
+        state.withLock { s in
+            let start = s.steps.count
+            for id in ids { s.appendStep(id, block: mapID, provider: provider, model: model) }
+            s.mapBranches[mapID] = start..<s.steps.count
+            s.dirty = true
+        }
+    }
+
+    func registerBlock(_ id: String, kind: String, branches: Int, required: Int) {
+        state.withLock { s in
+            if let index = s.blockIndex[id] {
+                s.blocks[index].branches = branches
+                s.blocks[index].required = required
+            } else {
+                s.blockIndex[id] = s.blocks.count
+                s.blocks.append(
+                    RunManifest.BlockEntry(
+                        id: id, kind: kind, status: .pending, branches: branches, succeeded: 0, required: required))
+            }
+            s.dirty = true
+        }
+    }
+
+    // MARK: Updates
+
+    func updateStep(_ id: String, _ change: (inout RunManifest.StepEntry) -> Void) {
+        state.withLock { s in
+            guard let index = s.stepIndex[id] else { return }
+            change(&s.steps[index])
+            s.dirty = true
+        }
+    }
+
+    func updateBlock(_ id: String, _ change: (inout RunManifest.BlockEntry) -> Void) {
+        state.withLock { s in
+            guard let index = s.blockIndex[id] else { return }
+            change(&s.blocks[index])
+            s.dirty = true
+        }
+    }
+
+    func updateRun(_ change: (inout RunManifest) -> Void) {
+        state.withLock { s in
+            change(&s.manifest)
+            s.dirty = true
+        }
+    }
+
+    // MARK: Reading and writing
+
+    /// The manifest as it stands, steps in declaration order and totals added up.
+    func snapshot() -> RunManifest {
+        state.withLock { s in s.snapshot() }
+    }
+
+    /// Writes run.json now if anything changed (or `force`). Returns how long encoding
+    /// and writing took, for the coalescing interval.
+    @discardableResult
+    func write(force: Bool = false) throws(RunStoreError) -> Duration {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try writer.withLock { _ throws(RunStoreError) in
+            let manifest = state.withLock { s -> RunManifest? in
+                guard s.dirty || force else { return nil }
+                s.dirty = false
+                return s.snapshot()
+            }
+            guard let manifest else { return }
+            try AtomicFile.replace(manifest.jsonDocument, at: path)
+        }
+        return start.duration(to: clock.now)
+    }
+
+    /// Rewrites run.json while the run goes on, until the task is cancelled.
+    func writePeriodically() async {
+        var interval = Self.minimumInterval
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            // A failed periodic write is retried next time; the final write reports errors.
+            if let took = try? write() { interval = max(Self.minimumInterval, took * 4) }
+        }
+    }
+}
+
+extension RunJournal.State {
+    fileprivate mutating func appendStep(_ id: String, block: String?, provider: String?, model: String?) {
+        stepIndex[id] = steps.count
+        steps.append(
+            RunManifest.StepEntry(
+                id: id, block: block, status: .pending, provider: provider, model: model, attempts: 0,
+                inputTokens: 0, outputTokens: 0, costUSD: 0))
+        dirty = true
+    }
+
+    fileprivate func snapshot() -> RunManifest {
+        var manifest = manifest
+        var ordered: [RunManifest.StepEntry] = []
+        ordered.reserveCapacity(steps.count)
+        for slot in order {
+            switch slot {
+            case .step(let index): ordered.append(steps[index])
+            case .map(let id):
+                if let range = mapBranches[id] { ordered.append(contentsOf: steps[range]) }
+            }
+        }
+        var totals = RunManifest.Totals(
+            steps: ordered.count, statuses: [:], requests: 0, inputTokens: 0, outputTokens: 0, costUSD: 0)
+        for step in ordered {
+            totals.statuses[step.status.rawValue, default: 0] += 1
+            totals.requests += step.attempts
+            totals.inputTokens += step.inputTokens
+            totals.outputTokens += step.outputTokens
+            totals.costUSD += step.costUSD
+        }
+        totals.costUSD = (totals.costUSD * 1_000_000).rounded() / 1_000_000
+        manifest.steps = ordered
+        manifest.blocks = blocks
+        manifest.totals = totals
+        return manifest
+    }
+}

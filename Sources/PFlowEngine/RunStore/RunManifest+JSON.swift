@@ -1,0 +1,75 @@
+extension RunManifest {
+    /// run.json, with the same keys the Codable conformance reads.
+    var jsonDocument: String {
+        JSONWriter.document { json in
+            json.add("format", format)
+            json.add("run", run)
+            json.add("status", status.rawValue)
+            json.add("error", error)
+            json.beginObject("workflow")
+            json.add("name", workflow.name)
+            json.add("path", workflow.path)
+            json.add("sha256", workflow.sha256)
+            json.endObject()
+            json.beginObject("inputs")
+            for name in inputs.keys.sorted() { json.add(name, inputs[name]) }
+            json.endObject()
+            json.add("started_at", startedAt)
+            json.add("ended_at", endedAt)
+            json.add("duration_seconds", durationSeconds)
+            json.add("mock", mock)
+            json.add("max_concurrency", maxConcurrency)
+            json.add("result", result)
+            if let criticalPath {
+                json.beginObject("critical_path")
+                json.add("seconds", criticalPath.seconds)
+                json.beginArray("steps")
+                for step in criticalPath.steps { json.add(nil, step) }
+                json.endArray()
+                json.endObject()
+            }
+            json.beginObject("totals")
+            json.add("steps", totals.steps)
+            json.add("requests", totals.requests)
+            json.add("input_tokens", totals.inputTokens)
+            json.add("output_tokens", totals.outputTokens)
+            json.add("cost_usd", totals.costUSD)
+            json.beginObject("statuses")
+            for name in totals.statuses.keys.sorted() { json.add(name, totals.statuses[name]) }
+            json.endObject()
+            json.endObject()
+            json.beginArray("blocks")
+            for block in blocks {
+                json.beginObject()
+                json.add("id", block.id)
+                json.add("kind", block.kind)
+                json.add("status", block.status.rawValue)
+                json.add("branches", block.branches)
+                json.add("succeeded", block.succeeded)
+                json.add("required", block.required)
+                json.add("error", block.error)
+                json.endObject()
+            }
+            json.endArray()
+            json.beginArray("steps")
+            for step in steps {
+                json.beginObject()
+                json.add("id", step.id)
+                json.add("block", step.block)
+                json.add("status", step.status.rawValue)
+                json.add("provider", step.provider)
+                json.add("model", step.model)
+                json.add("attempts", step.attempts)
+                json.add("input_tokens", step.inputTokens)
+                json.add("output_tokens", step.outputTokens)
+                json.add("cost_usd", step.costUSD)
+                json.add("started_at", step.startedAt)
+                json.add("ended_at", step.endedAt)
+                json.add("duration_seconds", step.durationSeconds)
+                json.add("error", step.error)
+                json.endObject()
+            }
+            json.endArray()
+        }
+    }
+}

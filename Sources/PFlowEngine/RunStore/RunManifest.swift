@@ -1,0 +1,109 @@
+/// How a run as a whole ended, or that it is still going.
+public enum RunStatus: String, Sendable, Hashable, Codable {
+    case running
+    case succeeded
+    case failed
+    case interrupted
+}
+
+/// run.json: the manifest of one run, rewritten atomically as the run progresses.
+///
+/// Readable at every moment, including after a crash or SIGKILL: the status then says
+/// `running` with the last state written, which is what `pflow resume` starts from.
+public struct RunManifest: Sendable, Codable {
+    public struct WorkflowInfo: Sendable, Codable {
+        public var name: String
+        public var path: String
+        public var sha256: String
+    }
+
+    public struct StepEntry: Sendable, Codable {
+        public var id: String
+        /// The block a repeat or map branch belongs to.
+        public var block: String?
+        public var status: NodeStatus
+        public var provider: String?
+        public var model: String?
+        public var attempts: Int
+        public var inputTokens: Int
+        public var outputTokens: Int
+        public var costUSD: Double
+        public var startedAt: String?
+        public var endedAt: String?
+        public var durationSeconds: Double?
+        public var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, block, status, provider, model, attempts, error
+            case inputTokens = "input_tokens"
+            case outputTokens = "output_tokens"
+            case costUSD = "cost_usd"
+            case startedAt = "started_at"
+            case endedAt = "ended_at"
+            case durationSeconds = "duration_seconds"
+        }
+    }
+
+    public struct BlockEntry: Sendable, Codable {
+        public var id: String
+        /// parallel, map or sequence.
+        public var kind: String
+        public var status: NodeStatus
+        public var branches: Int
+        public var succeeded: Int
+        /// How many must succeed (min_success resolved against the branch count).
+        public var required: Int
+        public var error: String?
+    }
+
+    public struct Totals: Sendable, Codable {
+        public var steps: Int
+        public var statuses: [String: Int]
+        public var requests: Int
+        public var inputTokens: Int
+        public var outputTokens: Int
+        public var costUSD: Double
+
+        enum CodingKeys: String, CodingKey {
+            case steps, statuses, requests
+            case inputTokens = "input_tokens"
+            case outputTokens = "output_tokens"
+            case costUSD = "cost_usd"
+        }
+    }
+
+    public struct CriticalPath: Sendable, Codable {
+        /// The longest chain of actual step durations, each step after what it waited for.
+        public var seconds: Double
+        public var steps: [String]
+    }
+
+    public var format: Int = 1
+    public var run: String
+    public var workflow: WorkflowInfo
+    /// Values as given; a file input's path, never its content.
+    public var inputs: [String: String]
+    public var status: RunStatus
+    public var error: String?
+    public var startedAt: String
+    public var endedAt: String?
+    public var durationSeconds: Double?
+    /// Every provider was swapped for the mock (`--mock`).
+    public var mock: Bool
+    public var maxConcurrency: Int?
+    public var steps: [StepEntry]
+    public var blocks: [BlockEntry]
+    public var totals: Totals
+    public var criticalPath: CriticalPath?
+    /// result.md, relative to the run directory, once written.
+    public var result: String?
+
+    enum CodingKeys: String, CodingKey {
+        case format, run, workflow, inputs, status, error, mock, steps, blocks, totals, result
+        case startedAt = "started_at"
+        case endedAt = "ended_at"
+        case durationSeconds = "duration_seconds"
+        case maxConcurrency = "max_concurrency"
+        case criticalPath = "critical_path"
+    }
+}

@@ -1,0 +1,69 @@
+/// steps/<id>.json: everything about one step's requests, for debugging and `resume`.
+/// Holds the rendered prompt but never a key: providers keep keys in memory only.
+public struct StepRecord: Sendable, Codable {
+    public struct Failure: Sendable, Codable, Hashable {
+        public var kind: String
+        public var message: String
+        public var retryable: Bool
+    }
+
+    public struct Attempt: Sendable, Codable {
+        public var number: Int
+        public var span: String
+        public var status: NodeStatus
+        /// The backoff waited before this attempt (Retry-After when the server sent one).
+        public var delayBeforeSeconds: Double
+        public var startedAt: String
+        public var endedAt: String
+        public var durationSeconds: Double
+        public var httpStatus: Int?
+        public var error: Failure?
+        public var inputTokens: Int?
+        public var outputTokens: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case number, span, status, error
+            case delayBeforeSeconds = "delay_before_seconds"
+            case startedAt = "started_at"
+            case endedAt = "ended_at"
+            case durationSeconds = "duration_seconds"
+            case httpStatus = "http_status"
+            case inputTokens = "input_tokens"
+            case outputTokens = "output_tokens"
+        }
+    }
+
+    public var id: String
+    public var status: NodeStatus
+    public var provider: String
+    public var providerKind: String
+    public var model: String
+    public var system: String?
+    public var prompt: String?
+    public var maxTokens: Int
+    public var temperature: Double
+    public var timeoutSeconds: Double
+    public var attempts: [Attempt]
+    public var inputTokens: Int
+    public var outputTokens: Int
+    public var costUSD: Double
+    public var startedAt: String
+    public var endedAt: String?
+    public var durationSeconds: Double?
+    public var error: Failure?
+    /// steps/<id>.md, once written.
+    public var output: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, provider, model, system, prompt, temperature, attempts, error, output
+        case providerKind = "provider_kind"
+        case maxTokens = "max_tokens"
+        case timeoutSeconds = "timeout_seconds"
+        case inputTokens = "input_tokens"
+        case outputTokens = "output_tokens"
+        case costUSD = "cost_usd"
+        case startedAt = "started_at"
+        case endedAt = "ended_at"
+        case durationSeconds = "duration_seconds"
+    }
+}

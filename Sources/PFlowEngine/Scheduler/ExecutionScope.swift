@@ -1,0 +1,49 @@
+import Synchronization
+
+/// A block's place in the run tree: its concurrency limit and why it cancelled its
+/// children, if it did.
+///
+/// A cancelled step asks its scopes, innermost first, for the reason: a block timeout
+/// makes it `timed_out`, a policy or an interrupt makes it `cancelled`.
+final class ExecutionScope: Sendable {
+    let parent: ExecutionScope?
+    /// The block's `max_concurrency`, counted in requests in flight.
+    let limit: AsyncSemaphore?
+    private let reason = Mutex<CancelReason?>(nil)
+
+    init(parent: ExecutionScope?, limit: AsyncSemaphore? = nil) {
+        self.parent = parent
+        self.limit = limit
+    }
+
+    /// Records why this scope is about to cancel its children; the first reason stands.
+    func cancel(because newReason: CancelReason) {
+        reason.withLock { current in
+            if current == nil { current = newReason }
+        }
+    }
+
+    var cancelReason: CancelReason? {
+        var scope: ExecutionScope? = self
+        while let current = scope {
+            if let reason = current.reason.withLock({ $0 }) { return reason }
+            scope = current.parent
+        }
+        return nil
+    }
+
+    /// The status a step or block cancelled within this scope ends with.
+    var cancelledStatus: NodeStatus { cancelReason?.cancelledStatus ?? .cancelled }
+
+    /// The block limits a request must hold, innermost first (a fixed order across the
+    /// whole tree, so that acquiring several never deadlocks).
+    var limits: [AsyncSemaphore] {
+        var limits: [AsyncSemaphore] = []
+        var scope: ExecutionScope? = self
+        while let current = scope {
+            if let limit = current.limit { limits.append(limit) }
+            scope = current.parent
+        }
+        return limits
+    }
+}

@@ -1,0 +1,271 @@
+import Foundation
+import PFlowSpec
+
+extension NodeExecutor {
+    private enum AttemptResult: Sendable {
+        case success(CompletionResponse)
+        case failure(ProviderError)
+        case deadlinePassed
+        case cancelled
+    }
+
+    /// The model name a step's requests carry.
+    func modelName(settings: StepSettings) -> String {
+        settings.model ?? registry.entry(named: settings.providerName)?.spec.model ?? "mock"
+    }
+
+    /// Runs one step: renders its prompt, makes attempts under the limits, applies
+    /// timeouts, retries and `on_timeout`, and writes its files before it settles, so that
+    /// steps/<id>.md exists before anything downstream starts.
+    func runStep(
+        _ step: StepSpec, scope: ExecutionScope, item: TemplateRenderer.ItemScope?, after entry: ChainLink?
+    ) async -> NodeOutcome {
+        let id = step.id
+        let settings = StepSettings(step: step, workflow: workflow)
+        guard let provider = registry.entry(named: settings.providerName) else {
+            let reason = "unknown provider '\(settings.providerName)'"
+            settleUnrunStep(id, status: .failed, reason: reason)
+            return NodeOutcome(status: .failed, chain: entry)
+        }
+        let model = modelName(settings: settings)
+        let stepStart = clock.now()
+        let stepStartDate = Date()
+        journal.updateStep(id) { entry in
+            entry.status = .running
+            entry.startedAt = UTCTimestamp.iso8601(stepStartDate)
+        }
+        events.emit(.stepStarted, step: id)
+
+        var record = StepRecord(
+            id: id, status: .running, provider: provider.spec.name, providerKind: provider.spec.kind.rawValue,
+            model: model, maxTokens: settings.maxTokens, temperature: settings.temperature,
+            timeoutSeconds: settings.timeout.seconds, attempts: [], inputTokens: 0, outputTokens: 0, costUSD: 0,
+            startedAt: UTCTimestamp.iso8601(stepStartDate))
+        var status = NodeStatus.failed
+        var response: CompletionResponse?
+        var delay = Duration.zero
+        let maxAttempts = settings.retries + 1
+
+        attempts: for attempt in 1...maxAttempts {
+            if attempt > 1 {
+                do { try await clock.sleep(for: delay) } catch {
+                    status = scope.cancelledStatus
+                    break attempts
+                }
+            }
+            let held: [AsyncSemaphore]
+            do { held = try await acquireSlots(scope: scope, provider: provider) } catch {
+                status = scope.cancelledStatus
+                break attempts
+            }
+            if record.prompt == nil {
+                do {
+                    record.prompt = try renderer.render(step.prompt, item: item)
+                    record.system = try settings.system.map { template throws(TemplateRenderError) in
+                        try renderer.render(template, item: item)
+                    }
+                } catch {
+                    release(held)
+                    record.error = StepRecord.Failure(kind: "template", message: error.message, retryable: false)
+                    status = .failed
+                    break attempts
+                }
+            }
+            let request = CompletionRequest(
+                model: model, system: record.system, prompt: record.prompt ?? "", maxTokens: settings.maxTokens,
+                temperature: settings.temperature, stepID: id, attempt: attempt)
+            let span = "\(id)#\(attempt)"
+            let attemptStart = clock.now()
+            let attemptStartDate = Date()
+            events.emit(.attemptStarted, step: id, span: span, attempt: attempt)
+            let result = await attemptOnce(request, provider: provider.provider, timeout: settings.timeout)
+            release(held)
+
+            var failure: ProviderError?
+            var attemptStatus: NodeStatus
+            switch result {
+            case .success(let answer):
+                attemptStatus = .succeeded
+                response = answer
+            case .failure(let error):
+                attemptStatus = .failed
+                failure = error
+            case .deadlinePassed:
+                attemptStatus = .timedOut
+                failure = ProviderError(.timeout, "no answer within \(Self.format(settings.timeout))")
+            case .cancelled:
+                attemptStatus = scope.cancelledStatus
+                failure = ProviderError(.cancelled, "the request was cancelled")
+            }
+            let attemptDuration = clock.now() - attemptStart
+            let usage = response?.usage
+            record.attempts.append(
+                StepRecord.Attempt(
+                    number: attempt, span: span, status: attemptStatus, delayBeforeSeconds: delay.roundedSeconds,
+                    startedAt: UTCTimestamp.iso8601(attemptStartDate), endedAt: UTCTimestamp.iso8601(Date()),
+                    durationSeconds: attemptDuration.roundedSeconds,
+                    httpStatus: response?.httpStatus ?? failure?.httpStatus,
+                    error: failure.map(Self.recordFailure), inputTokens: usage?.inputTokens,
+                    outputTokens: usage?.outputTokens))
+            record.error = failure.map(Self.recordFailure)
+            journal.updateStep(id) { $0.attempts = attempt }
+            events.emit(
+                .attemptFinished, step: id, span: span, attempt: attempt, status: attemptStatus.rawValue,
+                error: failure?.description, usage: usage, duration: attemptDuration)
+
+            switch result {
+            case .success:
+                status = .succeeded
+                break attempts
+            case .cancelled:
+                status = attemptStatus
+                break attempts
+            case .deadlinePassed:
+                switch settings.onTimeout {
+                case .skip:
+                    status = .skipped
+                    break attempts
+                case .fail:
+                    status = .timedOut
+                    break attempts
+                case .retry:
+                    status = .timedOut
+                    delay = settings.backoff.delay(afterAttempt: attempt, retryAfter: nil) { Double.random(in: 0..<1) }
+                }
+            case .failure(let error):
+                status = .failed
+                guard error.isRetryable else { break attempts }
+                delay = settings.backoff.delay(afterAttempt: attempt, retryAfter: error.retryAfter) {
+                    Double.random(in: 0..<1)
+                }
+            }
+        }
+
+        return finishStep(
+            id: id, record: record, status: status, response: response, provider: provider.spec,
+            started: stepStart, after: entry)
+    }
+
+    /// Writes the step's files, then publishes its settlement: the order is the guarantee
+    /// that steps/<id>.md exists before anything downstream starts.
+    private func finishStep(
+        id: String, record: StepRecord, status: NodeStatus, response: CompletionResponse?, provider: ProviderSpec,
+        started: Duration, after entry: ChainLink?
+    ) -> NodeOutcome {
+        var record = record
+        var status = status
+        let usage = response?.usage ?? TokenUsage()
+        let cost = Self.cost(of: usage, price: provider.price)
+        record.inputTokens = usage.inputTokens
+        record.outputTokens = usage.outputTokens
+        record.costUSD = cost
+        if status == .succeeded, let response {
+            do {
+                try AtomicFile.write(response.text, to: directory.outputPath(forStep: id))
+                record.output = "steps/\(id).md"
+                record.error = nil
+            } catch {
+                status = .failed
+                record.error = StepRecord.Failure(kind: "disk", message: error.message, retryable: false)
+            }
+        }
+        let duration = clock.now() - started
+        let endedDate = Date()
+        record.status = status
+        record.endedAt = UTCTimestamp.iso8601(endedDate)
+        record.durationSeconds = duration.roundedSeconds
+        let recordError = writeRecord(record)
+
+        let errorMessage = status == .succeeded ? nil : (record.error?.message ?? recordError)
+        journal.updateStep(id) { entry in
+            entry.status = status
+            entry.inputTokens = usage.inputTokens
+            entry.outputTokens = usage.outputTokens
+            entry.costUSD = cost
+            entry.endedAt = UTCTimestamp.iso8601(endedDate)
+            entry.durationSeconds = duration.roundedSeconds
+            entry.error = errorMessage
+        }
+        let chain = ChainLink(stepID: id, duration: duration, after: entry)
+        board.publish(
+            id, Settlement(status: status, text: status == .succeeded ? response?.text : nil, chain: chain))
+        events.emit(
+            .stepFinished, step: id, status: status.rawValue, error: errorMessage, usage: response?.usage,
+            duration: duration)
+        return NodeOutcome(status: status, chain: chain)
+    }
+
+    /// steps/<id>.json. A failure here is reported in run.json but does not fail the step:
+    /// its output, the part that matters, is already safe.
+    private func writeRecord(_ record: StepRecord) -> String? {
+        do {
+            try AtomicFile.write(record.jsonDocument, to: directory.recordPath(forStep: record.id))
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    private func attemptOnce(
+        _ request: CompletionRequest, provider: any LLMProvider, timeout: Duration
+    ) async -> AttemptResult {
+        let outcome = await withDeadline(timeout, clock: clock) { () async -> Result<CompletionResponse, ProviderError> in
+            do throws(ProviderError) { return .success(try await provider.complete(request)) } catch { return .failure(error) }
+        }
+        switch outcome {
+        case .deadlinePassed:
+            return Task.isCancelled ? .cancelled : .deadlinePassed
+        case .finished(.success(let response)):
+            return .success(response)
+        case .finished(.failure(let error)):
+            if error.kind == .cancelled || Task.isCancelled { return .cancelled }
+            return .failure(error)
+        }
+    }
+
+    /// Takes every limit a request must hold, narrowest first: the step's blocks, its
+    /// provider, the run, the file-descriptor ceiling; then the provider's rate. On
+    /// cancellation whatever was taken is given back.
+    private func acquireSlots(scope: ExecutionScope, provider: ProviderRegistry.Entry) async throws -> [AsyncSemaphore] {
+        var wanted = scope.limits
+        if let limit = provider.concurrency { wanted.append(limit) }
+        if let runLimit { wanted.append(runLimit) }
+        if provider.usesNetwork, let networkLimit { wanted.append(networkLimit) }
+        var held: [AsyncSemaphore] = []
+        held.reserveCapacity(wanted.count)
+        do {
+            for semaphore in wanted {
+                try await semaphore.acquire()
+                held.append(semaphore)
+            }
+            try await provider.rateLimiter?.acquire()
+            try Task.checkCancellation()
+        } catch {
+            release(held)
+            throw error
+        }
+        return held
+    }
+
+    private func release(_ held: [AsyncSemaphore]) {
+        for semaphore in held.reversed() { semaphore.release() }
+    }
+
+    static func cost(of usage: TokenUsage, price: ProviderSpec.Price?) -> Double {
+        guard let price else { return 0 }
+        let dollars =
+            (Double(usage.inputTokens) * price.inputPerMTok + Double(usage.outputTokens) * price.outputPerMTok) / 1_000_000
+        return (dollars * 1_000_000).rounded() / 1_000_000
+    }
+
+    private static func recordFailure(_ error: ProviderError) -> StepRecord.Failure {
+        StepRecord.Failure(kind: error.kind.rawValue, message: error.message, retryable: error.isRetryable)
+    }
+
+    static func format(_ duration: Duration) -> String {
+        let seconds = duration.seconds
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
+        if seconds == seconds.rounded() { return "\(Int(seconds))s" }
+        return String(format: "%.1fs", seconds)
+    }
+}

@@ -1,0 +1,76 @@
+import PFlowSpec
+
+/// Renders a step's prompt and system text from its parsed template segments.
+///
+/// Validation has already checked that every reference names something that settles
+/// before the step starts; the renderer reads settled results from the board. A step that
+/// did not succeed renders as an empty string; a block's `failed` lists it instead.
+struct TemplateRenderer: Sendable {
+    var inputs: [String: String]
+    let board: SettlementBoard
+
+    /// The map item in scope, with the name the map binds it to (`as:`).
+    struct ItemScope: Sendable {
+        var name: String
+        var item: MapItem
+    }
+
+    func render(_ template: Template, item: ItemScope? = nil) throws(TemplateRenderError) -> String {
+        var rendered = ""
+        for segment in template.segments {
+            switch segment {
+            case .text(let text): rendered += text
+            case .reference(let reference): rendered += try value(of: reference, item: item)
+            }
+        }
+        return rendered
+    }
+
+    private func value(of reference: TemplateReference, item: ItemScope?) throws(TemplateRenderError) -> String {
+        switch reference.target {
+        case .input(let name):
+            guard let value = inputs[name] else { throw TemplateRenderError("input '\(name)' has no value") }
+            return value
+        case .stepOutput(let id): return text(of: id)
+        case .blockOutputs(let id): return outputs(of: id)
+        case .blockFailed(let id): return failed(of: id)
+        case .mapItem(let variable, let field):
+            guard let item, item.name == variable else {
+                throw TemplateRenderError("'{{ \(reference.expression) }}' is not inside a map binding '\(variable)'")
+            }
+            return try item.item.field(field)
+        }
+    }
+
+    /// A step's text; a block's outputs; a lane's last item's text.
+    func text(of id: String) -> String {
+        guard let settlement = board.settlement(of: id), settlement.status == .succeeded else { return "" }
+        if let text = settlement.text { return text }
+        if settlement.branches != nil { return outputs(of: id) }
+        if let last = settlement.laneItems?.last { return text(of: last) }
+        return ""
+    }
+
+    /// Every successful branch under a `## id` heading, in declaration (or index) order.
+    func outputs(of blockID: String) -> String {
+        guard let branches = board.settlement(of: blockID)?.branches else { return "" }
+        var sections: [String] = []
+        for branch in branches where board.settlement(of: branch)?.status == .succeeded {
+            sections.append("## \(branch)\n\n" + trimmingTrailingNewlines(text(of: branch)))
+        }
+        return sections.joined(separator: "\n\n")
+    }
+
+    /// Ids of branches that failed, timed out, were cancelled or skipped; `none` if all succeeded.
+    func failed(of blockID: String) -> String {
+        guard let branches = board.settlement(of: blockID)?.branches else { return "none" }
+        let failed = branches.filter { board.settlement(of: $0)?.status != .succeeded }
+        return failed.isEmpty ? "none" : failed.joined(separator: ", ")
+    }
+
+    private func trimmingTrailingNewlines(_ text: String) -> String {
+        var trimmed = Substring(text)
+        while trimmed.last?.isNewline == true { trimmed.removeLast() }
+        return String(trimmed)
+    }
+}

@@ -1,0 +1,22 @@
+import PFlowEngine
+import PFlowSpec
+import Testing
+
+@Suite("Scale")
+struct ScaleTests {
+    @Test("a 10,000-branch map on the 0 ms mock completes, with a synthesis over every branch")
+    func tenThousandBranches() async throws {
+        let workflow = Build.workflow(
+            [
+                Build.map("fan", over: .items((0..<10_000).map { "item \($0)" }), prompt: "Summarise {{ item }}."),
+                Build.step("synthesis", "Merge {{ steps.fan.failed }}"),
+            ], providers: [Build.mock()], maxConcurrency: 2_000)
+        let test = TestRun()
+        let (summary, run) = try await test.run(workflow)
+        #expect(summary.status == .succeeded)
+        #expect(summary.statusCounts[.succeeded] == 10_001)
+        let manifest = try test.manifest(run)
+        #expect(manifest.steps.count == 10_001)
+        #expect(manifest.steps[9_999].id == "fan.9999")
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import PFlowEngine
+import PFlowSpec
+import Testing
+
+@Suite("Templates and inputs")
+struct TemplateRendererTests {
+    @Test("map items over a glob: name, path, content and index, branches in index order")
+    func mapOverGlob() async throws {
+        let provider = ScriptedProvider.succeeding
+        let test = TestRun()
+        test.scratch.write("alpha text", to: "papers/b.txt")
+        test.scratch.write("beta text", to: "papers/a.txt")
+        test.scratch.write("ignored", to: "papers/c.md")
+        let workflow = Build.workflow(
+            [
+                Build.map(
+                    "papers", over: .glob("papers/*.txt"), as: "paper",
+                    prompt: "{{ paper.index }}|{{ paper.name }}|{{ paper.path }}|{{ paper.content }}|{{ paper }}"),
+                Build.step("sum", "{{ steps.papers.outputs }}#{{ steps.papers.failed }}"),
+            ], file: "flow.yaml")
+        let (summary, _) = try await test.run(workflow, providers: ["mock": provider])
+        #expect(summary.status == .succeeded)
+        let prompts = Dictionary(uniqueKeysWithValues: provider.requests.map { ($0.stepID, $0.prompt) })
+        #expect(prompts["papers.0"] == "0|a.txt|papers/a.txt|beta text|papers/a.txt")
+        #expect(prompts["papers.1"] == "1|b.txt|papers/b.txt|alpha text|papers/b.txt")
+        #expect(prompts["sum"] == "## papers.0\n\nanswer from papers.0\n\n## papers.1\n\nanswer from papers.1#none")
+    }
+
+    @Test("map over items, lines of a file and an input's lines")
+    func mapSources() async throws {
+        let provider = ScriptedProvider.succeeding
+        let test = TestRun()
+        test.scratch.write("first\n\n  \nsecond\n", to: "list.txt")
+        let workflow = Build.workflow(
+            [
+                Build.map("fromItems", over: .items(["x", "y"]), prompt: "{{ item }}/{{ item.content }}"),
+                Build.map("fromLines", over: .lines("list.txt"), as: "line", prompt: "{{ line.name }}"),
+                Build.map("fromInput", over: .input("targets"), as: "t", prompt: "{{ t.content }}@{{ t.index }}"),
+            ],
+            inputs: [InputSpec(name: "targets", location: Build.here)])
+        let (summary, _) = try await test.run(workflow, providers: ["mock": provider], inputs: ["targets": "p\nq"])
+        #expect(summary.status == .succeeded)
+        let prompts = Dictionary(uniqueKeysWithValues: provider.requests.map { ($0.stepID, $0.prompt) })
+        #expect(prompts == [
+            "fromItems.0": "x/x", "fromItems.1": "y/y", "fromLines.0": "first", "fromLines.1": "second",
+            "fromInput.0": "p@0", "fromInput.1": "q@1",
+        ])
+    }
+
+    @Test("a step's output and a lane's output render their text")
+    func stepAndLaneOutputs() async throws {
+        let provider = ScriptedProvider.succeeding
+        let workflow = Build.workflow([
+            Build.lane("lane", [Build.step("a"), Build.step("b")]),
+            Build.step("use", "{{ steps.a.output }} + {{ steps.lane.output }}"),
+        ])
+        let (summary, _) = try await TestRun().run(workflow, providers: ["mock": provider])
+        #expect(summary.status == .succeeded)
+        #expect(provider.requests.last?.prompt == "answer from a + answer from b")
+    }
+
+    @Test("inputs: --input values, defaults, file inputs and files given with --input-file")
+    func inputsResolve() async throws {
+        let provider = ScriptedProvider.succeeding
+        let test = TestRun()
+        test.scratch.write("notes body", to: "notes.txt")
+        test.scratch.write("extra body", to: "extra.txt")
+        let workflow = Build.workflow(
+            [Build.step("s", "{{ inputs.target }}|{{ inputs.tone }}|{{ inputs.notes }}|{{ inputs.extra }}")],
+            inputs: [
+                InputSpec(name: "target", location: Build.here),
+                InputSpec(name: "tone", defaultValue: "dry", location: Build.here),
+                InputSpec(name: "notes", isFile: true, location: Build.here),
+                InputSpec(name: "extra", required: false, location: Build.here),
+            ])
+        var request = RunRequest(
+            workflow: workflow, inputs: ["target": "Acme", "notes": "notes.txt"], inputFiles: ["extra": "extra.txt"],
+            outputRoot: test.scratch.path + "/runs", environment: [:], workingDirectory: test.scratch.path,
+            providerOverrides: ["mock": provider])
+        request.workflow.file = test.scratch.path + "/flow.yaml"
+        let run = try WorkflowRun.prepare(request)
+        let summary = await run.execute()
+        #expect(summary.status == .succeeded)
+        #expect(provider.requests.first?.prompt == "Acme|dry|notes body|extra body")
+        let manifest = try test.manifest(run)
+        #expect(manifest.inputs == ["target": "Acme", "tone": "dry", "notes": "notes.txt", "extra": "extra.txt"])
+    }
+
+    @Test("missing required and unknown inputs stop the run before any request")
+    func inputErrors() throws {
+        let test = TestRun()
+        let workflow = Build.workflow(
+            [Build.step("s", "{{ inputs.target }}")], inputs: [InputSpec(name: "target", location: Build.here)])
+        let provider = ScriptedProvider.succeeding
+        let request = RunRequest(
+            workflow: workflow, inputs: ["targte": "Acme"], outputRoot: test.scratch.path + "/runs", environment: [:],
+            workingDirectory: test.scratch.path, providerOverrides: ["mock": provider])
+        let error = #expect(throws: RunSetupError.self) { try WorkflowRun.prepare(request) }
+        #expect(
+            error?.message == """
+                unknown input 'targte' (declared: target)
+                missing required input 'target': pass --input target=VALUE
+                """)
+        #expect(provider.requests.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: test.scratch.path + "/runs"))
+    }
+
+    @Test("a missing API key stops the run before any request (exit 2), naming the variable")
+    func missingKey() throws {
+        let test = TestRun()
+        let openai = ProviderSpec(name: "gpt", kind: .openai, model: "gpt-4o-mini", apiKeyEnv: "PFLOW_TEST_KEY", location: Build.here)
+        let workflow = Build.workflow([Build.step("s", provider: "gpt")], providers: [openai])
+        let request = RunRequest(
+            workflow: workflow, outputRoot: test.scratch.path + "/runs", environment: [:],
+            workingDirectory: test.scratch.path)
+        let error = #expect(throws: RunSetupError.self) { try WorkflowRun.prepare(request) }
+        #expect(error?.message.contains("environment variable PFLOW_TEST_KEY is not set") == true)
+
+        var mocked = request
+        mocked.mockProviders = true
+        #expect(throws: Never.self) { try WorkflowRun.prepare(mocked) }
+    }
+}
