@@ -41,6 +41,8 @@ final class ProgressDisplay: RunObserver {
                 s.running[step] = event.elapsed
             case .attemptFinished:
                 s.running[step] = nil
+            case .stepReused:
+                s.counts[NodeStatus.succeeded.rawValue, default: 0] += 1
             case .stepFinished:
                 // A step that never started (skipped, cancelled early) has no step_started.
                 if event.duration != nil { s.started -= 1 }

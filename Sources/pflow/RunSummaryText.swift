@@ -21,6 +21,11 @@ struct RunSummaryText {
             return "\(count) \(status.rawValue)"
         }
         lines.append("  steps         " + (counts.isEmpty ? "none" : counts.joined(separator: ", ")) + "  (\(summary.requests) requests)")
+        if let resumed = summary.resumed {
+            lines.append(
+                "  resumed       \(plural(resumed.reusedSteps, "step")) reused, "
+                    + "\(plural(resumed.requests, "request")) this session")
+        }
         lines.append(
             "  tokens        \(summary.usage.inputTokens) in, \(summary.usage.outputTokens) out"
                 + "  est. cost $\(String(format: "%.4f", summary.costUSD))")

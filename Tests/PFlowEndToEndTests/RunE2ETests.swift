@@ -7,7 +7,6 @@ import Testing
 @Suite("pflow run against pflow-mock-server")
 struct RunE2ETests {
     static let key = "sk-e2e-7c1d-SECRET-4242"
-    static let environment = ["PFLOW_E2E_KEY": key]
 
     /// Writes `steps` under a header whose providers point at `server`, runs it, and hands
     /// back the process result and the run directory.
@@ -15,36 +14,11 @@ struct RunE2ETests {
         _ name: String, server: MockServerProcess, defaults: String = "", providers: String = "", steps: String,
         extraArguments: [String] = []
     ) async throws -> (ProcessResult, RunOutput?) {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let workflow = """
-            version: 1
-            name: \(name)
-            providers:
-              gpt:
-                kind: openai
-                model: gpt-test
-                base_url: \(server.baseURL)/v1
-                api_key_env: PFLOW_E2E_KEY
-              claude:
-                kind: anthropic
-                model: claude-test
-                base_url: \(server.baseURL)
-                api_key_env: PFLOW_E2E_KEY
-            \(providers)
-            defaults:
-              provider: gpt
-              retries: 0
-              backoff: { initial: 10ms, max: 50ms }
-            \(defaults)
-            steps:
-            \(steps)
-            """
-        let file = try directory.file("\(name).yaml", contents: workflow)
-        let out = directory.url.appendingPathComponent("runs")
-        let result = try await runPFlow(
-            ["run", file.path, "--out", out.path] + extraArguments, env: Self.environment, cwd: directory.url)
-        return (result, try? RunOutput(out: out, name: name))
+        let workflow = try ServerWorkflow(
+            name, server: server, key: Self.key, providers: providers, defaults: defaults, steps: steps)
+        defer { workflow.remove() }
+        let result = try await workflow.run(extraArguments)
+        return (result, try? workflow.output())
     }
 
     @Test func parallelBranchesOverlap() async throws {

@@ -84,7 +84,12 @@ struct TemplateRendererTests {
         #expect(summary.status == .succeeded)
         #expect(provider.requests.first?.prompt == "Acme|dry|notes body|extra body")
         let manifest = try test.manifest(run)
-        #expect(manifest.inputs == ["target": "Acme", "tone": "dry", "notes": "notes.txt", "extra": "extra.txt"])
+        // Files by absolute path, so `pflow resume` reads them again from any directory.
+        let folder = test.scratch.path
+        #expect(
+            manifest.inputs
+                == ["target": "Acme", "tone": "dry", "notes": folder + "/notes.txt", "extra": folder + "/extra.txt"])
+        #expect(manifest.inputFiles == ["notes", "extra"])
     }
 
     @Test("missing required and unknown inputs stop the run before any request")

@@ -12,8 +12,9 @@ final class EventLog: Sendable {
     /// Serialises writers so batches reach the file in the order they were taken.
     private let writer = Mutex(())
 
-    init(path: String) throws(RunStoreError) {
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
+    /// A new events.jsonl, or with `appending`, the one a resumed run continues.
+    init(path: String, appending: Bool = false) throws(RunStoreError) {
+        fd = open(path, O_WRONLY | O_CREAT | (appending ? 0 : O_EXCL) | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw RunStoreError("cannot create \(path): \(String(cString: strerror(errno)))")
         }

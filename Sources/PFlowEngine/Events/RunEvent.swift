@@ -7,10 +7,14 @@ import Foundation
 public struct RunEvent: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case runStarted = "run_started"
+        /// `pflow resume` continues the run; `t` restarts at 0.
+        case runResumed = "run_resumed"
         case stepStarted = "step_started"
         case attemptStarted = "attempt_started"
         case attemptFinished = "attempt_finished"
         case stepFinished = "step_finished"
+        /// A resumed run reuses the step's earlier output without a request.
+        case stepReused = "step_reused"
         case runFinished = "run_finished"
     }
 

@@ -41,6 +41,32 @@ public struct RunDirectory: Sendable {
         throw RunStoreError("cannot find a free run id in \(workflowFolder)")
     }
 
+    /// An existing run folder, for `pflow resume`: it must hold a run.json.
+    public static func open(_ path: String) throws(RunStoreError) -> RunDirectory {
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        let absolute = trimmed.hasPrefix("/") ? trimmed : FileManager.default.currentDirectoryPath + "/" + trimmed
+        let standardized = (absolute as NSString).standardizingPath
+        // Resolved, so that `runs/x/latest` continues the run it points at.
+        let resolved = (standardized as NSString).resolvingSymlinksInPath
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RunStoreError("\(path) is not a run directory: no such folder")
+        }
+        guard FileManager.default.fileExists(atPath: resolved + "/run.json") else {
+            throw RunStoreError("\(path) is not a run directory: it has no run.json")
+        }
+        let folder = (resolved as NSString).deletingLastPathComponent
+        return RunDirectory(runID: (resolved as NSString).lastPathComponent, path: resolved, workflowFolder: folder)
+    }
+
+    /// Takes the run's lock for as long as the returned value lives (the process, in
+    /// practice): a `pflow resume` of a run that is still going fails instead of racing it.
+    /// The kernel drops the lock when the process dies, even by SIGKILL.
+    public func lock() throws(RunStoreError) -> RunLock {
+        try RunLock(directory: path)
+    }
+
     /// Points `runs/<name>/latest` at this run, atomically.
     public func markLatest() throws(RunStoreError) {
         try AtomicFile.replaceSymlink(at: workflowFolder + "/latest", pointingTo: runID)

@@ -17,6 +17,7 @@ final class RunJournal: Sendable {
 
     fileprivate struct State {
         var manifest: RunManifest
+        var priorAttempts: [String: Int]
         var steps: [RunManifest.StepEntry] = []
         var stepIndex: [String: Int] = [:]
         var order: [Slot] = []
@@ -31,8 +32,10 @@ final class RunJournal: Sendable {
     /// Serialises writers, so an older snapshot never renames over a newer one.
     private let writer = Mutex(())
 
-    init(manifest: RunManifest, path: String) {
-        state = Mutex(State(manifest: manifest))
+    /// `priorAttempts`: requests a resumed run's steps made in earlier sessions, so that
+    /// run.json counts every request, including those of steps that do not run again.
+    init(manifest: RunManifest, path: String, priorAttempts: [String: Int] = [:]) {
+        state = Mutex(State(manifest: manifest, priorAttempts: priorAttempts))
         self.path = path
     }
 
@@ -139,7 +142,8 @@ extension RunJournal.State {
         stepIndex[id] = steps.count
         steps.append(
             RunManifest.StepEntry(
-                id: id, block: block, status: .pending, provider: provider, model: model, attempts: 0,
+                id: id, block: block, status: .pending, provider: provider, model: model,
+                attempts: priorAttempts[id] ?? 0,
                 inputTokens: 0, outputTokens: 0, costUSD: 0))
         dirty = true
     }

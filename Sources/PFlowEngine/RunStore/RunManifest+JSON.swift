@@ -14,12 +14,28 @@ extension RunManifest {
             json.beginObject("inputs")
             for name in inputs.keys.sorted() { json.add(name, inputs[name]) }
             json.endObject()
+            if let inputFiles, !inputFiles.isEmpty {
+                json.beginArray("input_files")
+                for name in inputFiles { json.add(nil, name) }
+                json.endArray()
+            }
             json.add("started_at", startedAt)
             json.add("ended_at", endedAt)
             json.add("duration_seconds", durationSeconds)
             json.add("mock", mock)
             json.add("max_concurrency", maxConcurrency)
             json.add("result", result)
+            if let resumes {
+                json.beginArray("resumes")
+                for resume in resumes {
+                    json.beginObject()
+                    json.add("started_at", resume.startedAt)
+                    json.add("only_failed", resume.onlyFailed)
+                    json.add("forced", resume.forced)
+                    json.endObject()
+                }
+                json.endArray()
+            }
             if let criticalPath {
                 json.beginObject("critical_path")
                 json.add("seconds", criticalPath.seconds)

@@ -72,6 +72,21 @@ public struct RunManifest: Sendable, Codable {
         }
     }
 
+    /// One `pflow resume` of this run.
+    public struct Resume: Sendable, Codable {
+        public var startedAt: String
+        /// `--only-failed`: only failed and timed-out steps (and what they skipped) ran again.
+        public var onlyFailed: Bool
+        /// `--force`: the workflow file had changed since the previous session.
+        public var forced: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case forced
+            case startedAt = "started_at"
+            case onlyFailed = "only_failed"
+        }
+    }
+
     public struct CriticalPath: Sendable, Codable {
         /// The longest chain of actual step durations, each step after what it waited for.
         public var seconds: Double
@@ -97,13 +112,19 @@ public struct RunManifest: Sendable, Codable {
     public var criticalPath: CriticalPath?
     /// result.md, relative to the run directory, once written.
     public var result: String?
+    /// Inputs whose value was read from a file: `inputs` holds their absolute path, which
+    /// `pflow resume` reads again.
+    public var inputFiles: [String]?
+    /// Every `pflow resume` of this run, oldest first.
+    public var resumes: [Resume]?
 
     enum CodingKeys: String, CodingKey {
-        case format, run, workflow, inputs, status, error, mock, steps, blocks, totals, result
+        case format, run, workflow, inputs, status, error, mock, steps, blocks, totals, result, resumes
         case startedAt = "started_at"
         case endedAt = "ended_at"
         case durationSeconds = "duration_seconds"
         case maxConcurrency = "max_concurrency"
         case criticalPath = "critical_path"
+        case inputFiles = "input_files"
     }
 }

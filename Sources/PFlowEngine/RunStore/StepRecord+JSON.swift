@@ -17,6 +17,7 @@ extension StepRecord {
             json.add("output_tokens", outputTokens)
             json.add("cost_usd", costUSD)
             json.add("output", output)
+            json.add("request_sha256", requestSHA256)
             if let error { Self.write(error, as: "error", to: &json) }
             json.beginArray("attempts")
             for attempt in attempts {

@@ -53,6 +53,9 @@ public struct StepRecord: Sendable, Codable {
     public var error: Failure?
     /// steps/<id>.md, once written.
     public var output: String?
+    /// What was asked, as a hash (`requestHash`): `pflow resume` reuses a succeeded step
+    /// only when the request it would send now is the same.
+    public var requestSHA256: String?
 
     enum CodingKeys: String, CodingKey {
         case id, status, provider, model, system, prompt, temperature, attempts, error, output
@@ -65,5 +68,22 @@ public struct StepRecord: Sendable, Codable {
         case startedAt = "started_at"
         case endedAt = "ended_at"
         case durationSeconds = "duration_seconds"
+        case requestSHA256 = "request_sha256"
+    }
+
+    /// The hash of everything that decides a step's answer: provider, model, system,
+    /// prompt, max_tokens and temperature. Fields are length-prefixed, so no two requests
+    /// share an encoding.
+    static func requestHash(
+        provider: String, model: String, system: String?, prompt: String, maxTokens: Int, temperature: Double
+    ) -> String {
+        var bytes: [UInt8] = Array("pflow-request-1".utf8)
+        for field in [provider, model, system.map { "+" + $0 } ?? "-", prompt, String(maxTokens), String(temperature)] {
+            let utf8 = Array(field.utf8)
+            bytes.append(contentsOf: Array(String(utf8.count).utf8))
+            bytes.append(0x3A)
+            bytes.append(contentsOf: utf8)
+        }
+        return SHA256.hex(bytes)
     }
 }

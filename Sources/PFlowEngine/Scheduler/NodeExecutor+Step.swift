@@ -28,6 +28,18 @@ extension NodeExecutor {
             return NodeOutcome(status: .failed, chain: entry)
         }
         let model = modelName(settings: settings)
+        var rendered: RenderedRequest?
+        if let resume {
+            if let kept = resume.keptStatus(of: id) {
+                return settleFromPrior(id, status: kept, resume: resume, after: entry)
+            }
+            if resume.succeeded(id) {
+                rendered = try? render(step, settings: settings, item: item, provider: settings.providerName, model: model)
+                if let rendered, let (text, earlier) = resume.reusable(id, requestHash: rendered.hash) {
+                    return reuse(id, text: text, record: earlier, after: entry)
+                }
+            }
+        }
         let stepStart = clock.now()
         let stepStartDate = Date()
         journal.updateStep(id) { entry in
@@ -41,13 +53,17 @@ extension NodeExecutor {
             model: model, maxTokens: settings.maxTokens, temperature: settings.temperature,
             timeoutSeconds: settings.timeout.seconds, attempts: [], inputTokens: 0, outputTokens: 0, costUSD: 0,
             startedAt: UTCTimestamp.iso8601(stepStartDate))
+        if let rendered { record.adopt(rendered) }
+        let attemptsBefore = resume?.attemptsBefore(id) ?? 0
+        if let resume { record.attempts = resume.earlierAttempts(id) }
         var status = NodeStatus.failed
         var response: CompletionResponse?
         var delay = Duration.zero
         let maxAttempts = settings.retries + 1
 
-        attempts: for attempt in 1...maxAttempts {
-            if attempt > 1 {
+        attempts: for attemptInSession in 1...maxAttempts {
+            let attempt = attemptsBefore + attemptInSession
+            if attemptInSession > 1 {
                 do { try await clock.sleep(for: delay) } catch {
                     status = scope.cancelledStatus
                     break attempts
@@ -60,10 +76,8 @@ extension NodeExecutor {
             }
             if record.prompt == nil {
                 do {
-                    record.prompt = try renderer.render(step.prompt, item: item)
-                    record.system = try settings.system.map { template throws(TemplateRenderError) in
-                        try renderer.render(template, item: item)
-                    }
+                    record.adopt(
+                        try render(step, settings: settings, item: item, provider: settings.providerName, model: model))
                 } catch {
                     release(held)
                     record.error = StepRecord.Failure(kind: "template", message: error.message, retryable: false)
@@ -130,12 +144,14 @@ extension NodeExecutor {
                     break attempts
                 case .retry:
                     status = .timedOut
-                    delay = settings.backoff.delay(afterAttempt: attempt, retryAfter: nil) { Double.random(in: 0..<1) }
+                    delay = settings.backoff.delay(afterAttempt: attemptInSession, retryAfter: nil) {
+                        Double.random(in: 0..<1)
+                    }
                 }
             case .failure(let error):
                 status = .failed
                 guard error.isRetryable else { break attempts }
-                delay = settings.backoff.delay(afterAttempt: attempt, retryAfter: error.retryAfter) {
+                delay = settings.backoff.delay(afterAttempt: attemptInSession, retryAfter: error.retryAfter) {
                     Double.random(in: 0..<1)
                 }
             }
@@ -144,6 +160,55 @@ extension NodeExecutor {
         return finishStep(
             id: id, record: record, status: status, response: response, provider: provider.spec,
             started: stepStart, after: entry)
+    }
+
+    /// The prompt and system text as this step would send them now, and their hash.
+    private func render(
+        _ step: StepSpec, settings: StepSettings, item: TemplateRenderer.ItemScope?, provider: String, model: String
+    ) throws(TemplateRenderError) -> RenderedRequest {
+        let prompt = try renderer.render(step.prompt, item: item)
+        let system = try settings.system.map { template throws(TemplateRenderError) in
+            try renderer.render(template, item: item)
+        }
+        let hash = StepRecord.requestHash(
+            provider: provider, model: model, system: system, prompt: prompt, maxTokens: settings.maxTokens,
+            temperature: settings.temperature)
+        return RenderedRequest(prompt: prompt, system: system, hash: hash)
+    }
+
+    /// A step that succeeded in the earlier session and would ask the same again: its
+    /// text is read back, its record and files stay as they are, nothing is sent.
+    private func reuse(_ id: String, text: String, record: StepRecord, after entry: ChainLink?) -> NodeOutcome {
+        let duration = Duration.milliseconds(Int64(((record.durationSeconds ?? 0) * 1000).rounded()))
+        journal.updateStep(id) { step in
+            step.status = .succeeded
+            step.attempts = max(step.attempts, record.attempts.last?.number ?? 0)
+            step.inputTokens = record.inputTokens
+            step.outputTokens = record.outputTokens
+            step.costUSD = record.costUSD
+            step.startedAt = record.startedAt
+            step.endedAt = record.endedAt
+            step.durationSeconds = record.durationSeconds
+            step.error = nil
+        }
+        let chain = ChainLink(stepID: id, duration: duration, after: entry)
+        board.publish(id, Settlement(status: .succeeded, text: text, chain: chain))
+        resume?.reused.add()
+        events.emit(.stepReused, step: id, status: NodeStatus.succeeded.rawValue)
+        return NodeOutcome(status: .succeeded, chain: chain)
+    }
+
+    /// `--only-failed` leaves a step that did not fail as it was: no request, its earlier
+    /// status (a step that never finished counts as cancelled).
+    private func settleFromPrior(
+        _ id: String, status: NodeStatus, resume: ResumePlan, after entry: ChainLink?
+    ) -> NodeOutcome {
+        let earlier = resume.lastStatus(of: id)
+        let reason = earlier.isTerminal
+            ? "\(earlier.pastTense) in an earlier session; --only-failed leaves it"
+            : "had not finished when an earlier session ended; --only-failed leaves it"
+        settleUnrunStep(id, status: status, reason: reason)
+        return NodeOutcome(status: status, chain: entry)
     }
 
     /// Writes the step's files, then publishes its settlement: the order is the guarantee
@@ -267,5 +332,20 @@ extension NodeExecutor {
         if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
         if seconds == seconds.rounded() { return "\(Int(seconds))s" }
         return String(format: "%.1fs", seconds)
+    }
+}
+
+/// A step's request as rendered for this run, with the hash `pflow resume` compares.
+struct RenderedRequest: Sendable {
+    var prompt: String
+    var system: String?
+    var hash: String
+}
+
+extension StepRecord {
+    fileprivate mutating func adopt(_ rendered: RenderedRequest) {
+        prompt = rendered.prompt
+        system = rendered.system
+        requestSHA256 = rendered.hash
     }
 }

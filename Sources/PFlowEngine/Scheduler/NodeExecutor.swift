@@ -34,6 +34,8 @@ struct NodeExecutor: Sendable {
     let runLimit: AsyncSemaphore?
     /// Requests over the network hold a file descriptor each: stay under RLIMIT_NOFILE.
     let networkLimit: AsyncSemaphore?
+    /// A resumed run: what the earlier session left, and what to do with it.
+    var resume: ResumePlan? = nil
 
     /// Runs one node after its structural predecessor, whose chain is `entry`.
     func run(_ node: StepNode, scope: ExecutionScope, after entry: ChainLink?) async -> NodeOutcome {

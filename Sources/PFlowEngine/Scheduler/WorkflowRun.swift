@@ -61,6 +61,29 @@ public struct RunSummary: Sendable {
     public var statusCounts: [NodeStatus: Int]
     /// result.md, when the output step succeeded.
     public var resultPath: String?
+    /// For a resumed run: what was reused and what this session sent.
+    public var resumed: ResumeCounts?
+}
+
+/// What `pflow resume` saved and spent.
+public struct ResumeCounts: Sendable, Hashable {
+    /// Steps whose earlier output was reused without a request.
+    public var reusedSteps: Int
+    /// Requests sent in this session.
+    public var requests: Int
+}
+
+/// How `pflow resume` treats the earlier session.
+public struct ResumeOptions: Sendable, Hashable {
+    /// Resume although the workflow file changed; steps whose request is unchanged are reused.
+    public var force: Bool
+    /// Run again only failed and timed-out steps and the steps they caused to be skipped.
+    public var onlyFailed: Bool
+
+    public init(force: Bool = false, onlyFailed: Bool = false) {
+        self.force = force
+        self.onlyFailed = onlyFailed
+    }
 }
 
 /// One run of a workflow: prepared (inputs, providers, run directory; everything that can
@@ -78,6 +101,16 @@ public final class WorkflowRun: Sendable {
     private let events: EventEmitter
     private let log: EventLog
     private let clock: RunClock
+    /// Held for the whole run, so `pflow resume` cannot race it.
+    private let lock: RunLock
+    /// Set when this session resumes an earlier one.
+    private let resumption: Resumption?
+
+    private struct Resumption: Sendable {
+        let plan: ResumePlan
+        /// run.json's duration before this session: the run's total adds this session's.
+        let earlierDuration: Double
+    }
 
     /// Checks inputs and providers, then creates the run directory and its first run.json.
     public static func prepare(
@@ -85,28 +118,14 @@ public final class WorkflowRun: Sendable {
     ) throws(RunSetupError) -> WorkflowRun {
         let workflow = request.workflow
         let runClock = RunClock(clock)
-        let workflowPath = absolute(workflow.file, in: request.workingDirectory)
-        let workflowDirectory = (workflowPath as NSString).deletingLastPathComponent
-        let inputs = try InputResolver.resolve(
-            declared: workflow.inputs, values: request.inputs, files: request.inputFiles,
-            workflowDirectory: workflowDirectory, workingDirectory: request.workingDirectory)
-        let registry = try ProviderRegistry(
-            workflow: workflow, used: usedProviders(in: workflow), mockEverything: request.mockProviders,
-            environment: request.environment, overrides: request.providerOverrides, clock: runClock)
-
-        let sha256: String
-        if let source = request.source {
-            sha256 = SHA256.hex(source)
-        } else if let bytes = FileManager.default.contents(atPath: workflowPath) {
-            sha256 = SHA256.hex(bytes)
-        } else {
-            sha256 = ""
-        }
+        let setup = try Setup(request, inputs: request.inputs, inputFiles: request.inputFiles, clock: runClock)
         let directory: RunDirectory
         let log: EventLog
+        let lock: RunLock
         do {
             directory = try RunDirectory.create(
                 root: absolute(request.outputRoot, in: request.workingDirectory), workflowName: workflow.name)
+            lock = try directory.lock()
             log = try EventLog(path: directory.eventsPath)
             try directory.markLatest()
         } catch {
@@ -115,30 +134,130 @@ public final class WorkflowRun: Sendable {
         let maxConcurrency = request.maxConcurrency ?? workflow.maxConcurrency
         let manifest = RunManifest(
             run: directory.runID,
-            workflow: RunManifest.WorkflowInfo(name: workflow.name, path: workflow.file, sha256: sha256),
-            inputs: inputs.recorded, status: .running, startedAt: UTCTimestamp.iso8601(Date()),
+            workflow: RunManifest.WorkflowInfo(name: workflow.name, path: setup.workflowPath, sha256: setup.sha256),
+            inputs: setup.inputs.recorded, status: .running, startedAt: UTCTimestamp.iso8601(Date()),
             mock: request.mockProviders, maxConcurrency: maxConcurrency, steps: [], blocks: [],
-            totals: RunManifest.Totals(steps: 0, statuses: [:], requests: 0, inputTokens: 0, outputTokens: 0, costUSD: 0))
-        let journal = RunJournal(manifest: manifest, path: directory.manifestPath)
+            totals: RunManifest.Totals(steps: 0, statuses: [:], requests: 0, inputTokens: 0, outputTokens: 0, costUSD: 0),
+            inputFiles: setup.inputs.fromFiles.isEmpty ? nil : setup.inputs.fromFiles)
+        return try assemble(
+            request, setup: setup, manifest: manifest, directory: directory, log: log, lock: lock, resume: nil,
+            clock: runClock, observer: observer)
+    }
+
+    /// Continues the run in `prior`'s directory: the same inputs (from run.json), the
+    /// workflow in `request` (which must hash as recorded unless `options.force`), steps
+    /// that succeeded reused when their request is unchanged, the rest run again (see
+    /// `ResumePlan`). `request.inputs`, `inputFiles` and `outputRoot` are not used.
+    public static func resume(
+        _ request: RunRequest, from prior: PriorRun, options: ResumeOptions,
+        clock: any Clock<Duration> = ContinuousClock(), observer: (any RunObserver)? = nil
+    ) throws(RunSetupError) -> WorkflowRun {
+        let earlier = prior.manifest
+        let fromFiles = Set(earlier.inputFiles ?? [])
+        let runClock = RunClock(clock)
+        let setup = try Setup(
+            request, inputs: earlier.inputs.filter { !fromFiles.contains($0.key) },
+            inputFiles: earlier.inputs.filter { fromFiles.contains($0.key) }, clock: runClock)
+        if setup.sha256 != earlier.workflow.sha256 && !options.force {
+            throw RunSetupError(
+                "\(setup.workflowPath) has changed since this run started (sha256 \(earlier.workflow.sha256.prefix(12)) "
+                    + "then, \(setup.sha256.prefix(12)) now); pass --force to resume with it: steps whose request "
+                    + "is unchanged are still reused")
+        }
+        let directory = prior.directory
+        let log: EventLog
+        let lock: RunLock
+        do {
+            lock = try directory.lock()
+            log = try EventLog(path: directory.eventsPath, appending: true)
+        } catch {
+            throw RunSetupError(error.message)
+        }
+        var manifest = earlier
+        manifest.workflow = RunManifest.WorkflowInfo(
+            name: request.workflow.name, path: setup.workflowPath, sha256: setup.sha256)
+        manifest.inputs = setup.inputs.recorded
+        manifest.inputFiles = setup.inputs.fromFiles.isEmpty ? nil : setup.inputs.fromFiles
+        manifest.status = .running
+        manifest.error = nil
+        manifest.endedAt = nil
+        manifest.result = nil
+        manifest.criticalPath = nil
+        manifest.mock = request.mockProviders
+        manifest.maxConcurrency = request.maxConcurrency ?? request.workflow.maxConcurrency
+        manifest.resumes = (earlier.resumes ?? []) + [
+            RunManifest.Resume(
+                startedAt: UTCTimestamp.iso8601(Date()), onlyFailed: options.onlyFailed,
+                forced: setup.sha256 != earlier.workflow.sha256)
+        ]
+        let plan = ResumePlan(prior: prior, onlyFailed: options.onlyFailed)
+        return try assemble(
+            request, setup: setup, manifest: manifest, directory: directory, log: log, lock: lock, resume: plan,
+            clock: runClock, observer: observer)
+    }
+
+    /// What a fresh and a resumed run check and build the same way, before any folder is touched.
+    private struct Setup {
+        let workflowPath: String
+        let workflowDirectory: String
+        let inputs: ResolvedInputs
+        let registry: ProviderRegistry
+        let sha256: String
+
+        init(
+            _ request: RunRequest, inputs given: [String: String], inputFiles: [String: String], clock: RunClock
+        ) throws(RunSetupError) {
+            let workflow = request.workflow
+            workflowPath = WorkflowRun.absolute(workflow.file, in: request.workingDirectory)
+            workflowDirectory = (workflowPath as NSString).deletingLastPathComponent
+            inputs = try InputResolver.resolve(
+                declared: workflow.inputs, values: given, files: inputFiles,
+                workflowDirectory: workflowDirectory, workingDirectory: request.workingDirectory)
+            registry = try ProviderRegistry(
+                workflow: workflow, used: WorkflowRun.usedProviders(in: workflow),
+                mockEverything: request.mockProviders, environment: request.environment,
+                overrides: request.providerOverrides, clock: clock)
+            if let source = request.source {
+                sha256 = SHA256.hex(source)
+            } else if let bytes = FileManager.default.contents(atPath: workflowPath) {
+                sha256 = SHA256.hex(bytes)
+            } else {
+                sha256 = ""
+            }
+        }
+    }
+
+    private static func assemble(
+        _ request: RunRequest, setup: Setup, manifest: RunManifest, directory: RunDirectory, log: EventLog,
+        lock: RunLock, resume: ResumePlan?, clock runClock: RunClock, observer: (any RunObserver)?
+    ) throws(RunSetupError) -> WorkflowRun {
+        let workflow = request.workflow
+        let journal = RunJournal(
+            manifest: manifest, path: directory.manifestPath, priorAttempts: resume?.prior.attemptsSeen ?? [:])
         let board = SettlementBoard()
         let events = EventEmitter(runID: directory.runID, clock: runClock, log: log, observer: observer)
-        let executor = NodeExecutor(
+        let registry = setup.registry
+        var executor = NodeExecutor(
             workflow: workflow, directory: directory, board: board, journal: journal, events: events,
-            registry: registry, renderer: TemplateRenderer(inputs: inputs.values, board: board),
-            expander: MapExpander(baseDirectory: workflowDirectory, inputs: inputs.values), clock: runClock,
-            runLimit: maxConcurrency.map { AsyncSemaphore(permits: $0) },
+            registry: registry, renderer: TemplateRenderer(inputs: setup.inputs.values, board: board),
+            expander: MapExpander(baseDirectory: setup.workflowDirectory, inputs: setup.inputs.values), clock: runClock,
+            runLimit: manifest.maxConcurrency.map { AsyncSemaphore(permits: $0) },
             networkLimit: registry.usesNetwork ? request.networkConcurrencyCeiling.map { AsyncSemaphore(permits: $0) } : nil)
+        executor.resume = resume
         register(workflow.steps, in: journal, executor: executor, block: nil)
         do { try journal.write(force: true) } catch { throw RunSetupError(error.message) }
+        let resumption = resume.map { Resumption(plan: $0, earlierDuration: manifest.durationSeconds ?? 0) }
         return WorkflowRun(
             directory: directory, workflow: workflow, executor: executor, journal: journal, events: events, log: log,
-            clock: runClock)
+            clock: runClock, lock: lock, resumption: resumption)
     }
 
     private init(
         directory: RunDirectory, workflow: Workflow, executor: NodeExecutor, journal: RunJournal,
-        events: EventEmitter, log: EventLog, clock: RunClock
+        events: EventEmitter, log: EventLog, clock: RunClock, lock: RunLock, resumption: Resumption?
     ) {
+        self.lock = lock
+        self.resumption = resumption
         self.directory = directory
         self.workflow = workflow
         self.executor = executor
@@ -151,7 +270,7 @@ public final class WorkflowRun: Sendable {
     /// Runs the workflow to the end. Cancelling the calling task interrupts the run: in-flight
     /// requests are cancelled and run.json says `interrupted`.
     public func execute() async -> RunSummary {
-        events.emit(.runStarted)
+        events.emit(resumption == nil ? .runStarted : .runResumed)
         events.flush()
         let outcome = await withTaskGroup(of: Void.self) { group -> NodeOutcome in
             group.addTask { await self.journal.writePeriodically() }
@@ -242,7 +361,7 @@ public final class WorkflowRun: Sendable {
             manifest.status = status
             manifest.error = error
             manifest.endedAt = UTCTimestamp.iso8601(Date())
-            manifest.durationSeconds = wall.roundedSeconds
+            manifest.durationSeconds = (((resumption?.earlierDuration ?? 0) + wall.seconds) * 1000).rounded() / 1000
             manifest.result = resultPath == nil ? nil : "result.md"
             manifest.criticalPath = criticalPath.map {
                 RunManifest.CriticalPath(seconds: $0.total.roundedSeconds, steps: $0.stepIDs)
@@ -263,7 +382,12 @@ public final class WorkflowRun: Sendable {
             wallTime: wall, criticalPath: criticalPath?.total ?? .zero, criticalPathSteps: criticalPath?.stepIDs ?? [],
             usage: TokenUsage(inputTokens: snapshot.totals.inputTokens, outputTokens: snapshot.totals.outputTokens),
             costUSD: snapshot.totals.costUSD, requests: snapshot.totals.requests, statusCounts: counts,
-            resultPath: resultPath)
+            resultPath: resultPath,
+            resumed: resumption.map { resumption in
+                let before = snapshot.steps.reduce(0) { $0 + (resumption.plan.prior.attemptsSeen[$1.id] ?? 0) }
+                return ResumeCounts(
+                    reusedSteps: resumption.plan.reused.count, requests: snapshot.totals.requests - before)
+            })
     }
 
     /// `output:`, else the last top-level item when it is a plain step.

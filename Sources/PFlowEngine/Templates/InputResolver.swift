@@ -5,12 +5,15 @@ import PFlowSpec
 public struct ResolvedInputs: Sendable, Hashable {
     /// What templates render.
     public var values: [String: String]
-    /// For run.json: a file input's path, never its content.
+    /// For run.json: a file input's absolute path, never its content.
     public var recorded: [String: String]
+    /// Inputs whose value was read from a file, in declaration order.
+    public var fromFiles: [String]
 
-    public init(values: [String: String] = [:], recorded: [String: String] = [:]) {
+    public init(values: [String: String] = [:], recorded: [String: String] = [:], fromFiles: [String] = []) {
         self.values = values
         self.recorded = recorded
+        self.fromFiles = fromFiles
     }
 }
 
@@ -38,16 +41,21 @@ enum InputResolver {
         for input in declared {
             do throws(RunSetupError) {
                 if let path = files[input.name] {
-                    resolved.values[input.name] = try read(path, relativeTo: workingDirectory, for: input.name)
-                    resolved.recorded[input.name] = path
+                    try resolved.read(input.name, at: path, relativeTo: workingDirectory)
                 } else if let value = given[input.name] {
-                    resolved.values[input.name] =
-                        input.isFile ? try read(value, relativeTo: workingDirectory, for: input.name) : value
-                    resolved.recorded[input.name] = value
+                    if input.isFile {
+                        try resolved.read(input.name, at: value, relativeTo: workingDirectory)
+                    } else {
+                        resolved.values[input.name] = value
+                        resolved.recorded[input.name] = value
+                    }
                 } else if let value = input.defaultValue {
-                    resolved.values[input.name] =
-                        input.isFile ? try read(value, relativeTo: workflowDirectory, for: input.name) : value
-                    resolved.recorded[input.name] = value
+                    if input.isFile {
+                        try resolved.read(input.name, at: value, relativeTo: workflowDirectory)
+                    } else {
+                        resolved.values[input.name] = value
+                        resolved.recorded[input.name] = value
+                    }
                 } else if input.required {
                     problems.append(
                         "missing required input '\(input.name)': pass --input \(input.name)=\(input.isFile ? "PATH" : "VALUE")")
@@ -62,8 +70,7 @@ enum InputResolver {
         return resolved
     }
 
-    private static func read(_ path: String, relativeTo base: String, for name: String) throws(RunSetupError) -> String {
-        let absolute = path.hasPrefix("/") ? path : base + "/" + path
+    fileprivate static func read(_ absolute: String, as path: String, for name: String) throws(RunSetupError) -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
             throw RunSetupError("input '\(name)': file '\(path)' does not exist")
@@ -72,5 +79,16 @@ enum InputResolver {
             throw RunSetupError("input '\(name)': '\(path)' is not a readable file")
         }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension ResolvedInputs {
+    /// Reads a file input and records its absolute path, so `pflow resume` finds the file
+    /// again from any working directory.
+    fileprivate mutating func read(_ name: String, at path: String, relativeTo base: String) throws(RunSetupError) {
+        let absolute = path.hasPrefix("/") ? path : base + "/" + path
+        values[name] = try InputResolver.read(absolute, as: path, for: name)
+        recorded[name] = absolute
+        fromFiles.append(name)
     }
 }

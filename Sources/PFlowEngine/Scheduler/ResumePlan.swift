@@ -1,0 +1,66 @@
+import Synchronization
+
+/// What a resumed run does with each step, given what the earlier session left.
+///
+/// A step that succeeded is reused when the request it would send now hashes the same as
+/// the one recorded (same provider, model, system, prompt, max_tokens, temperature):
+/// that covers an edited workflow under `--force`, a changed input file, and a step
+/// downstream of one that ran again and answered differently. Everything else runs again,
+/// except that `--only-failed` leaves steps that did not fail alone (see `keeps`).
+struct ResumePlan: Sendable {
+    let prior: PriorRun
+    let onlyFailed: Bool
+    /// Steps reused so far, for the summary.
+    let reused = Counter()
+
+    final class Counter: Sendable {
+        private let value = Mutex(0)
+        func add() { value.withLock { $0 += 1 } }
+        var count: Int { value.withLock { $0 } }
+    }
+
+    /// The earlier text of a step that may be reused; nil when it must run again.
+    func reusable(_ id: String, requestHash: String) -> (text: String, record: StepRecord)? {
+        guard let record = prior.records[id], record.requestSHA256 == requestHash,
+            let text = prior.output(of: id)
+        else { return nil }
+        return (text, record)
+    }
+
+    /// Whether the step succeeded last time (whatever its request now).
+    func succeeded(_ id: String) -> Bool {
+        prior.records[id]?.status == .succeeded
+    }
+
+    /// The status to keep, without sending anything, under `--only-failed`: steps that
+    /// were cancelled, skipped by `on_timeout: skip`, or never finished. Failed and timed-out
+    /// steps run again, and so do steps skipped because something before them did not
+    /// succeed (they made no request, so they have no record), as GitHub re-runs failed
+    /// jobs with their dependents.
+    func keptStatus(of id: String) -> NodeStatus? {
+        guard onlyFailed, !succeeded(id) else { return nil }
+        switch lastStatus(of: id) {
+        case .succeeded, .failed, .timedOut: return nil
+        case .skipped: return prior.records[id]?.status == .skipped ? .skipped : nil
+        case .cancelled: return .cancelled
+        case .pending, .running: return .cancelled
+        }
+    }
+
+    /// How the step last ended: run.json's status when it is final (it is newer than a
+    /// record left from an even earlier session), else the record's.
+    func lastStatus(of id: String) -> NodeStatus {
+        if let entry = prior.entries[id], entry.status.isTerminal { return entry.status }
+        return prior.records[id]?.status ?? prior.entries[id]?.status ?? .pending
+    }
+
+    /// Attempts already made, so new ones continue the numbering and spans stay unique.
+    func attemptsBefore(_ id: String) -> Int {
+        prior.attemptsSeen[id] ?? 0
+    }
+
+    /// The attempts recorded last time, to which new ones are appended.
+    func earlierAttempts(_ id: String) -> [StepRecord.Attempt] {
+        prior.records[id]?.attempts ?? []
+    }
+}

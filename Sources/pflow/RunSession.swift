@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import PFlowEngine
+import PFlowSpec
+
+/// Executes a prepared run with live progress, signals and the final summary: what
+/// `pflow run` and `pflow resume` share once their run is prepared.
+struct RunSession {
+    var json: Bool
+    var quiet: Bool
+
+    /// Compiles the workflow exactly as `validate` does and prints its diagnostics; any
+    /// error exits 2 before anything is sent.
+    static func compile(_ file: String, mock: Bool, color: ColorMode, options: LoadOptions) throws
+        -> (Workflow, WorkflowFile)
+    {
+        let workflowFile = WorkflowFile.compile(file, options: options)
+        let compilation = workflowFile.compilation
+        let printer = DiagnosticPrinter(colors: color.isEnabled(for: STDERR_FILENO))
+        let lines = workflowFile.source.map(SourceLines.init)
+        for diagnostic in compilation.diagnostics where !(mock && diagnostic.isUnsetKeyWarning) {
+            StandardError.write(printer.render(diagnostic, source: lines) + "\n")
+        }
+        guard compilation.isValid, let workflow = compilation.workflow else {
+            let errors = compilation.diagnostics.count { $0.severity == .error }
+            StandardError.write("\(plural(errors, "error")) in \(file); nothing was run\n")
+            throw ExitCode(ExitStatus.invalid)
+        }
+        return (workflow, workflowFile)
+    }
+
+    /// The observer for the chosen output, and the live display when stdout is a terminal.
+    func observers() -> (observer: (any RunObserver)?, live: ProgressDisplay?) {
+        let live = !json && !quiet && isatty(STDOUT_FILENO) == 1 ? ProgressDisplay(width: TerminalWidth.current()) : nil
+        if json { return (JSONEventPrinter(), nil) }
+        if quiet { return (nil, nil) }
+        return (live ?? ProgressLines(), live)
+    }
+
+    /// Runs to the end; the first SIGINT or SIGTERM cancels, a second one exits at once.
+    /// Throws the exit code the run's status calls for.
+    func execute(_ run: WorkflowRun, live: ProgressDisplay?) async throws {
+        let execution = Task { await run.execute() }
+        let watcher = InterruptWatcher(
+            first: {
+                StandardError.write("\ninterrupted: cancelling the run (press Ctrl-C again to stop at once)\n")
+                execution.cancel()
+            },
+            again: {
+                run.recordInterruption()
+                Foundation.exit(ExitStatus.interrupted)
+            })
+        let drawing = live.map { display in Task { await display.drawPeriodically() } }
+        let summary = await execution.value
+        watcher.stop()
+        drawing?.cancel()
+        await drawing?.value
+        live?.finish()
+
+        let text = RunSummaryText(summary: summary).render()
+        if json { StandardError.write(text) } else { StandardOutput.write(text) }
+        switch summary.status {
+        case .succeeded: return
+        case .failed: throw ExitCode(ExitStatus.runFailed)
+        case .interrupted: throw ExitCode(ExitStatus.interrupted)
+        case .running: throw ExitCode(ExitStatus.runFailed)
+        }
+    }
+}
+
+extension Diagnostic {
+    /// `api_key_env` not set: irrelevant when `--mock` sends nothing anywhere.
+    fileprivate var isUnsetKeyWarning: Bool {
+        severity == .warning && message.contains("is not set")
+    }
+}
