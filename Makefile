@@ -4,6 +4,8 @@ PREFIX     ?= /usr/local
 CONFIG     ?= debug
 BIN        := .build/$(CONFIG)
 DEMO       ?= workflows/due-diligence.yaml
+FUZZ_SECONDS ?= 300
+FUZZ_DIR   := .build-fuzz
 export PATH := $(PATH):/opt/swift/usr/bin
 
 .PHONY: all setup build release test demo install uninstall bench fuzz fmt check clean
@@ -43,6 +45,23 @@ uninstall:
 
 bench: setup
 	python3 bench/run.py
+
+# The libFuzzer target is its own package (Fuzz/) with its own scratch path, so `build`
+# and `test` never compile it. The corpus starts from every example and fixture, copied
+# into the ignored scratch folder; crashes, hangs (-timeout, seconds) and OOMs are written
+# to $(FUZZ_DIR)/artifacts/ and make libFuzzer, and so this target, fail.
+# --sanitize=fuzzer links libFuzzer's main but instruments only the Fuzz package itself;
+# -Xswiftc adds the coverage counters to PFlowSpec, without which libFuzzer fuzzes blind.
+fuzz: setup
+	cd Fuzz && $(SWIFT) build -c release --scratch-path ../$(FUZZ_DIR) --sanitize=fuzzer --sanitize=address \
+		-Xswiftc -sanitize=fuzzer,address
+	mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
+	for seed in workflows/*.yaml $$(find Tests/Fixtures -name '*.yaml'); do \
+		cp "$$seed" "$(FUZZ_DIR)/corpus/seed-$$(echo "$$seed" | tr / _)"; \
+	done
+	$(FUZZ_DIR)/release/PFlowFuzz $(FUZZ_DIR)/corpus -dict=Fuzz/yaml.dict \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+		-artifact_prefix=$(FUZZ_DIR)/artifacts/ -print_final_stats=1
 
 fmt:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

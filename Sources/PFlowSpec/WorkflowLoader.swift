@@ -24,7 +24,9 @@ public enum WorkflowLoader {
     /// Parses, decodes and validates one file's bytes. No disk access: the caller reads the file.
     ///
     /// `environment` is only used to warn about `api_key_env` variables that are not set.
-    public static func load(source: [UInt8], file: String, environment: [String: String]) -> LoadResult {
+    public static func load(
+        source: [UInt8], file: String, environment: [String: String], options: LoadOptions = LoadOptions()
+    ) -> LoadResult {
         let parsed = YAMLParser.parse(source, file: file)
         var diagnostics = parsed.diagnostics
         guard let root = parsed.root else {
@@ -34,7 +36,7 @@ public enum WorkflowLoader {
         let workflow = decoder.decode(root)
         diagnostics += decoder.diagnostics
         if let workflow {
-            diagnostics += WorkflowValidator.validate(workflow, environment: environment)
+            diagnostics += WorkflowValidator.validate(workflow, environment: environment, options: options)
         }
         return LoadResult(workflow: workflow, diagnostics: diagnostics.sortedByLocation())
     }

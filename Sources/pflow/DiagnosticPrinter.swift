@@ -4,7 +4,8 @@ import PFlowSpec
 ///
 /// Without colour the first lines are exactly `Diagnostic.rendered`
 /// (`file:line:col: error: message` and `    note: ...` lines), so scripts and editors can
-/// match them; then the source line follows with a caret under the column, always, as
+/// match them, except that control characters quoted from the file are shown as
+/// `TerminalText` pictures; then the source line follows with a caret under the column, always, as
 /// swiftc and rustc print it. Machines that want structure use `--format json`.
 struct DiagnosticPrinter {
     var colors: Bool
@@ -13,11 +14,11 @@ struct DiagnosticPrinter {
         let location = diagnostic.location
         let place = location.line > 0 ? "\(location):" : "\(location.file):"
         var text = style(place, .bold) + " " + style("\(diagnostic.severity.rawValue):", color(of: diagnostic.severity))
-            + " " + style(diagnostic.message, .bold)
+            + " " + style(TerminalText.sanitized(diagnostic.message), .bold)
         for note in diagnostic.notes {
-            text += "\n    " + style("note:", .cyan) + " " + note
+            text += "\n    " + style("note:", .cyan) + " " + TerminalText.sanitized(note)
         }
-        if let source, let line = source.line(location.line) {
+        if let source, let line = source.printableCharacters(ofLine: location.line) {
             text += "\n" + snippet(line, number: location.line, column: location.column)
         }
         return text
@@ -25,8 +26,7 @@ struct DiagnosticPrinter {
 
     /// `  12 | text` and a caret line under it. A very long line (a 10 MB scalar) is cut to
     /// a window around the column.
-    private func snippet(_ line: String, number: Int, column: Int) -> String {
-        let characters = Array(line)
+    private func snippet(_ characters: [Character], number: Int, column: Int) -> String {
         let window = 120
         let caretIndex = max(0, min(column - 1, characters.count))
         let start = caretIndex > window / 2 && characters.count > window ? caretIndex - window / 2 : 0
@@ -65,9 +65,19 @@ struct DiagnosticPrinter {
 
 /// The lines of a file, found on demand: diagnostics need a handful of them, and the file
 /// may be megabytes.
+///
+/// The last line asked for is kept decoded and made printable: a hostile file can put
+/// 200,000 errors on one megabyte-long line, and decoding the line again for each of their
+/// snippets made printing them quadratic.
 struct SourceLines {
     private let bytes: [UInt8]
     private let starts: [Int]
+    private let recent = RecentLine()
+
+    private final class RecentLine {
+        var number = 0
+        var characters: [Character] = []
+    }
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
@@ -86,5 +96,14 @@ struct SourceLines {
         if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
         guard start <= end else { return nil }
         return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
+    /// The line as `TerminalText` makes it safe to print, one element per character.
+    func printableCharacters(ofLine number: Int) -> [Character]? {
+        if recent.number == number && number > 0 { return recent.characters }
+        guard let line = line(number) else { return nil }
+        recent.number = number
+        recent.characters = Array(TerminalText.sanitized(line))
+        return recent.characters
     }
 }

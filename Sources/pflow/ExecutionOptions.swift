@@ -1,4 +1,5 @@
 import ArgumentParser
+import PFlowSpec
 
 /// The options `pflow run` and `pflow resume` share: how requests go out and how progress
 /// is shown.
@@ -18,10 +19,15 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Colour the diagnostics: auto (a terminal without NO_COLOR), always or never.")
     var color: ColorMode = .auto
 
+    @Flag(help: "Let map globs and lines files reach outside the workflow's folder (.., absolute paths, symlinks).")
+    var allowOutside = false
+
     func validate() throws {
         if let maxConcurrency, maxConcurrency < 1 { throw ValidationError("--max-concurrency must be at least 1") }
         if json && quiet { throw ValidationError("--json and --quiet cannot be combined") }
     }
 
     var session: RunSession { RunSession(json: json, quiet: quiet) }
+
+    var loadOptions: LoadOptions { LoadOptions(allowOutside: allowOutside) }
 }

@@ -33,6 +33,9 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Colour the diagnostics: auto (a terminal without NO_COLOR), always or never.")
     var color: ColorMode = .auto
 
+    @Flag(help: "Let map globs and lines files reach outside the workflow's folder (.., absolute paths, symlinks).")
+    var allowOutside = false
+
     func validate() throws {
         for input in inputs where !input.contains("=") || input.hasPrefix("=") {
             throw ValidationError("--input takes NAME=VALUE, got '\(input)'")
@@ -40,29 +43,28 @@ struct PlanCommand: ParsableCommand {
     }
 
     func run() throws {
-        let workflowFile = WorkflowFile.compile(file)
+        var values: [String: String] = [:]
+        for input in inputs {
+            let parts = input.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            values[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        let workflowFile = WorkflowFile.compile(file, options: LoadOptions(allowOutside: allowOutside), inputs: values)
         let compilation = workflowFile.compilation
         let printer = DiagnosticPrinter(colors: color.isEnabled(for: STDERR_FILENO))
         let lines = workflowFile.source.map(SourceLines.init)
         for diagnostic in compilation.diagnostics {
             StandardError.write(printer.render(diagnostic, source: lines) + "\n")
         }
-        guard compilation.isValid, let workflow = compilation.workflow, let graph = compilation.graph else {
+        guard compilation.isValid, let workflow = compilation.workflow, let graph = compilation.graph,
+            let widths = workflowFile.mapWidths
+        else {
             let errors = compilation.diagnostics.count { $0.severity == .error }
             StandardError.write("\(plural(errors, "error")) in \(file); nothing to plan\n")
             throw ExitCode(ExitStatus.invalid)
         }
-
-        var values: [String: String] = [:]
-        for input in inputs {
-            let parts = input.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(parts[0])
-            if !workflow.inputs.contains(where: { $0.name == name }) {
-                StandardError.write("warning: '\(name)' is not an input of \(file); ignored\n")
-            }
-            values[name] = parts.count > 1 ? String(parts[1]) : ""
+        for name in inputs.map({ String($0.prefix { $0 != "=" }) }) where !workflow.inputs.contains(where: { $0.name == name }) {
+            StandardError.write("warning: '\(name)' is not an input of \(file); ignored\n")
         }
-        let widths = MapWidths(graph: graph, workflow: workflow, inputs: values)
         let plan = Plan.make(graph: graph, workflow: workflow, mapWidths: widths.widths)
 
         switch format {

@@ -34,7 +34,7 @@ struct PlanTextRenderer {
         for line in limits() { out += "  \(line)\n" }
         if !notes.isEmpty {
             out += "\n"
-            for note in notes { out += "note: \(note)\n" }
+            for note in notes { out += "note: \(TerminalText.sanitized(note))\n" }
         }
         return out
     }

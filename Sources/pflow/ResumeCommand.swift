@@ -40,7 +40,7 @@ struct ResumeCommand: AsyncParsableCommand {
         }
         let mockProviders = options.mock || prior.manifest.mock
         let (workflow, workflowFile) = try RunSession.compile(
-            prior.manifest.workflow.path, mock: mockProviders, color: options.color)
+            prior.manifest.workflow.path, mock: mockProviders, color: options.color, options: options.loadOptions)
 
         signal(SIGPIPE, SIG_IGN)
         let fileLimit = OpenFileLimit.raiseToHardLimit()

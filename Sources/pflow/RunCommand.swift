@@ -36,7 +36,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (workflow, workflowFile) = try RunSession.compile(file, mock: options.mock, color: options.color)
+        let (workflow, workflowFile) = try RunSession.compile(
+            file, mock: options.mock, color: options.color, options: options.loadOptions)
         // A closed stdout (`| head`) must not kill the run before run.json is final.
         signal(SIGPIPE, SIG_IGN)
         let fileLimit = OpenFileLimit.raiseToHardLimit()

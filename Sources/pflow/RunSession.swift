@@ -11,8 +11,10 @@ struct RunSession {
 
     /// Compiles the workflow exactly as `validate` does and prints its diagnostics; any
     /// error exits 2 before anything is sent.
-    static func compile(_ file: String, mock: Bool, color: ColorMode) throws -> (Workflow, WorkflowFile) {
-        let workflowFile = WorkflowFile.compile(file)
+    static func compile(_ file: String, mock: Bool, color: ColorMode, options: LoadOptions) throws
+        -> (Workflow, WorkflowFile)
+    {
+        let workflowFile = WorkflowFile.compile(file, options: options)
         let compilation = workflowFile.compilation
         let printer = DiagnosticPrinter(colors: color.isEnabled(for: STDERR_FILENO))
         let lines = workflowFile.source.map(SourceLines.init)

@@ -28,12 +28,15 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Colour the diagnostics: auto (a terminal without NO_COLOR), always or never.")
     var color: ColorMode = .auto
 
+    @Flag(help: "Let map globs and lines files reach outside the workflow's folder (.., absolute paths, symlinks).")
+    var allowOutside = false
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one workflow file") }
     }
 
     func run() throws {
-        let results = files.map { WorkflowFile.compile($0) }
+        let results = files.map { WorkflowFile.compile($0, options: LoadOptions(allowOutside: allowOutside)) }
         switch format {
         case .text: printText(results)
         case .json: try printJSON(results)

@@ -1,23 +1,34 @@
 import Foundation
 import PFlowSpec
 
-/// One workflow file named on the command line: its bytes, if they could be read, and
-/// what compiling them found.
+/// One workflow file named on the command line: its bytes, if they could be read, what
+/// compiling them found, and what its maps hold on disk now.
 struct WorkflowFile {
     var path: String
     var source: [UInt8]?
+    /// Its diagnostics include those of `mapWidths`, so a map leading outside the folder
+    /// makes the workflow invalid like any other error.
     var compilation: Compilation
+    /// Present when the workflow compiled without errors.
+    var mapWidths: MapWidths?
 
-    /// Reads and compiles `path`. What cannot be read becomes a diagnostic at the file,
-    /// line 0, instead of an exception: `validate` reports it next to the others.
-    static func compile(_ path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> WorkflowFile
-    {
+    /// Reads and compiles `path`, then looks at its maps' files. What cannot be read becomes
+    /// a diagnostic at the file, line 0, instead of an exception: `validate` reports it next
+    /// to the others. `inputs` are the values given on the command line, for maps over inputs.
+    static func compile(
+        _ path: String, options: LoadOptions, inputs: [String: String] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> WorkflowFile {
         switch read(path) {
         case .success(let bytes):
-            return WorkflowFile(
-                path: path, source: bytes,
-                compilation: WorkflowCompiler.compile(source: bytes, file: path, environment: environment))
+            var compilation = WorkflowCompiler.compile(
+                source: bytes, file: path, environment: environment, options: options)
+            guard compilation.isValid, let workflow = compilation.workflow, let graph = compilation.graph else {
+                return WorkflowFile(path: path, source: bytes, compilation: compilation)
+            }
+            let widths = MapWidths(graph: graph, workflow: workflow, inputs: inputs, options: options)
+            compilation.diagnostics = (compilation.diagnostics + widths.diagnostics).sortedByLocation()
+            return WorkflowFile(path: path, source: bytes, compilation: compilation, mapWidths: widths)
         case .failure(let problem):
             let diagnostic = Diagnostic.error(problem.message, at: SourceLocation(file: path, line: 0, column: 0))
             return WorkflowFile(
@@ -29,22 +40,17 @@ struct WorkflowFile {
         var message: String
     }
 
-    /// Only regular files, sized before reading: a FIFO or a device would block or never
-    /// end, and a huge file would be read whole before the parser refused it.
+    /// Sized before reading: a huge file would otherwise be read whole before the parser
+    /// refused it.
     private static func read(_ path: String) -> Result<[UInt8], ReadProblem> {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            return .failure(ReadProblem(message: "cannot read the file: \(String(cString: strerror(errno)))"))
-        }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: return .failure(ReadProblem(message: "is a directory, not a workflow file"))
-        default: return .failure(ReadProblem(message: "is not a regular file"))
+        let size: Int
+        switch RegularFile.size(of: path) {
+        case .success(let bytes): size = bytes
+        case .failure(let problem): return .failure(ReadProblem(message: problem.message(for: "a workflow file")))
         }
         let limit = WorkflowLoader.maxSourceBytes
-        guard Int(info.st_size) <= limit else {
-            return .failure(
-                ReadProblem(message: "the file is \(info.st_size) bytes; workflow files are limited to \(limit) bytes"))
+        guard size <= limit else {
+            return .failure(ReadProblem(message: "the file is \(size) bytes; workflow files are limited to \(limit) bytes"))
         }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             return .failure(ReadProblem(message: "cannot open the file for reading"))

@@ -66,11 +66,7 @@ import Testing
     @Test func whatCannotBeReadIsADiagnosticNotACrashOrAHang() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let large = directory.url.appendingPathComponent("large.yaml")
-        _ = FileManager.default.createFile(atPath: large.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: large)
-        try handle.truncate(atOffset: 64 << 20)  // sparse: 64 MB on paper, nothing on disk
-        try handle.close()
+        let large = try directory.sparseFile("large.yaml", size: 64 << 20)
         let fifo = directory.url.appendingPathComponent("fifo.yaml")
         #expect(mkfifo(fifo.path, 0o600) == 0)
 

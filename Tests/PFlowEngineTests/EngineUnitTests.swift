@@ -103,6 +103,19 @@ struct EngineUnitTests {
         #expect(object?.count == 3)
     }
 
+    @Test(
+        "Quoting keeps every scalar, even marks that combine with an escaped quote",
+        arguments: [
+            "\"\u{301}accent on a quote", "a\"\u{301}\u{302}b\\\u{300}", "\n\u{301}", "plain ascii", "",
+            "\u{1}\u{1f}\u{7f} ctl", "emoji 👩‍👩‍👧 \"quoted\" 🇫🇷\n", "e\u{301}\t\r\\",
+        ])
+    func quotingRoundTrips(_ value: String) throws {
+        let line = JSONWriter.line { $0.add("v", value) }
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        let decoded = try #require(object?["v"] as? String)
+        #expect(Array(decoded.unicodeScalars) == Array(value.unicodeScalars))
+    }
+
     @Test("run.json and steps/<id>.json, written by hand, decode with their Codable keys")
     func handWrittenDocumentsDecode() throws {
         let failure = StepRecord.Failure(kind: "server", message: "boom \"quoted\"", retryable: true)

@@ -123,8 +123,8 @@ import Testing
         Case(
             "map-path-outside.yaml",
             [
-                "invalid/map-path-outside.yaml:4:21: error: '../../etc/*' reaches outside the workflow's folder\n    note: map paths are relative to the workflow file and may not start with '/' or '~' or contain '..'",
-                "invalid/map-path-outside.yaml:9:22: error: '/etc/hosts' reaches outside the workflow's folder\n    note: map paths are relative to the workflow file and may not start with '/' or '~' or contain '..'",
+                "invalid/map-path-outside.yaml:4:21: error: '../../etc/*' reaches outside the workflow's folder\n    note: map paths are relative to the workflow file and may not start with '/' or '~' or contain '..'\n    note: pass --allow-outside to allow it",
+                "invalid/map-path-outside.yaml:9:22: error: '/etc/hosts' reaches outside the workflow's folder\n    note: map paths are relative to the workflow file and may not start with '/' or '~' or contain '..'\n    note: pass --allow-outside to allow it",
             ]),
         Case(
             "min-success-above-children.yaml",

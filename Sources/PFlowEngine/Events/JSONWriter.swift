@@ -95,31 +95,39 @@ struct JSONWriter {
         text += String(repeating: "  ", count: empty.count)
     }
 
+    /// Copies runs of plain bytes as whole slices: prompts and answers are long and full of
+    /// quotes and newlines, and appending them scalar by scalar was a tenth of a large run's CPU.
     static func appendQuoted(_ value: String, to output: inout String) {
         output += "\""
-        var needsEscaping = false
-        for byte in value.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            needsEscaping = true
-            break
-        }
-        guard needsEscaping else {
-            output += value
-            output += "\""
-            return
-        }
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case let control where control.value < 0x20:
-                let hex = String(control.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
+        // Sliced as scalars, not Characters: a quote followed by a combining mark is one
+        // Character, and slicing on Character boundaries would swallow or repeat the quote.
+        let scalars = value.unicodeScalars
+        let bytes = value.utf8
+        var runStart = bytes.startIndex
+        var index = runStart
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            if byte < 0x20 || byte == 0x22 || byte == 0x5C {
+                output += Substring(scalars[runStart..<index])
+                output += escape(byte)
+                runStart = bytes.index(after: index)
             }
+            index = bytes.index(after: index)
         }
+        output += Substring(scalars[runStart..<bytes.endIndex])
         output += "\""
+    }
+
+    private static func escape(_ byte: UInt8) -> String {
+        switch byte {
+        case 0x22: return "\\\""
+        case 0x5C: return "\\\\"
+        case 0x0A: return "\\n"
+        case 0x0D: return "\\r"
+        case 0x09: return "\\t"
+        default:
+            let hex = String(byte, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        }
     }
 }

@@ -43,7 +43,7 @@ struct MapExpander: Sendable {
     }
 
     private func globItems(_ pattern: String) throws(TemplateRenderError) -> [MapItem] {
-        let prefix = pattern.hasPrefix("/") ? "" : Self.escapeGlob(baseDirectory) + "/"
+        let prefix = pattern.hasPrefix("/") ? "" : MapPaths.escapedForGlob(baseDirectory) + "/"
         var matches = glob_t()
         defer { globfree(&matches) }
         let status = glob(prefix + pattern, GLOB_MARK, nil, &matches)
@@ -66,14 +66,5 @@ struct MapExpander: Sendable {
             let name = relative.split(separator: "/").last.map(String.init) ?? relative
             return MapItem(index: index, name: name, path: relative, content: .file(absolute))
         }
-    }
-
-    private static func escapeGlob(_ literal: String) -> String {
-        var escaped = ""
-        for character in literal {
-            if "*?[]\\".contains(character) { escaped.append("\\") }
-            escaped.append(character)
-        }
-        return escaped
     }
 }

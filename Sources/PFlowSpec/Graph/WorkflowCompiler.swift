@@ -24,8 +24,10 @@ public struct Compilation: Sendable {
 /// The graph is built only from a workflow without errors: its checks assume ids are
 /// unique and references resolve, and would only repeat what the loader already said.
 public enum WorkflowCompiler {
-    public static func compile(source: [UInt8], file: String, environment: [String: String]) -> Compilation {
-        let loaded = WorkflowLoader.load(source: source, file: file, environment: environment)
+    public static func compile(
+        source: [UInt8], file: String, environment: [String: String], options: LoadOptions = LoadOptions()
+    ) -> Compilation {
+        let loaded = WorkflowLoader.load(source: source, file: file, environment: environment, options: options)
         guard let workflow = loaded.workflow, !loaded.diagnostics.hasErrors else {
             return Compilation(workflow: loaded.workflow, graph: nil, diagnostics: loaded.diagnostics)
         }

@@ -3,12 +3,15 @@ enum Suggestion {
     /// The closest candidate within a few edits, or nil when nothing is close enough to help.
     static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         let lowered = word.lowercased()
+        let allowed = allowedEdits(for: word)
         var best: (name: String, distance: Int)?
-        for candidate in candidates {
+        // Names whose lengths differ by more than the allowed edits cannot be close: skipping
+        // them keeps a megabyte-long name from costing a megabyte per candidate.
+        for candidate in candidates where abs(candidate.count - word.count) <= allowed {
             let distance = editDistance(lowered, candidate.lowercased())
             if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }
-        guard let best, best.distance <= allowedEdits(for: word) else { return nil }
+        guard let best, best.distance <= allowed else { return nil }
         return best.name
     }
 

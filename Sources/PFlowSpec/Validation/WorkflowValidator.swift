@@ -34,23 +34,40 @@ struct WorkflowValidator {
 
     let workflow: Workflow
     let environment: [String: String]
+    let options: LoadOptions
+    private let allMaps: [MapSpec]
     private(set) var diagnostics: [Diagnostic] = []
     private var declared: [String: Declared] = [:]
     /// Lower-cased ids, so ids differing only in case (colliding on macOS disks) are caught.
     private var declaredFolded: [String: String] = [:]
+    /// "Did you mean" searches left. Each compares one name with every declared one, so a
+    /// file of 4,000 steps each with a misspelt reference took minutes before this bound;
+    /// past it, errors come without suggestions (compilers stop at 20 errors for the same
+    /// reason: nobody reads the rest).
+    private var suggestionsLeft = 20
 
-    static func validate(_ workflow: Workflow, environment: [String: String]) -> [Diagnostic] {
-        var validator = WorkflowValidator(workflow: workflow, environment: environment)
+    static func validate(_ workflow: Workflow, environment: [String: String], options: LoadOptions = LoadOptions())
+        -> [Diagnostic]
+    {
+        var validator = WorkflowValidator(workflow: workflow, environment: environment, options: options)
         validator.run()
         return validator.diagnostics
     }
 
-    private init(workflow: Workflow, environment: [String: String]) {
+    private init(workflow: Workflow, environment: [String: String], options: LoadOptions) {
         self.workflow = workflow
         self.environment = environment
+        self.options = options
+        self.allMaps = Self.maps(in: workflow)
     }
 
     private mutating func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+
+    private mutating func suggest(_ word: String, in candidates: some Sequence<String>) -> [String] {
+        guard suggestionsLeft > 0 else { return [] }
+        suggestionsLeft -= 1
+        return Suggestion.note(for: word, in: candidates)
+    }
 
     private mutating func run() {
         workflow.steps.forEach { declare($0) }
@@ -70,7 +87,7 @@ struct WorkflowValidator {
                 report(
                     .error(
                         "output step '\(output.value)' does not exist", at: output.location,
-                        notes: Suggestion.note(for: output.value, in: declared.keys)))
+                        notes: suggest(output.value, in: declared.keys)))
             }
         }
     }
@@ -108,7 +125,7 @@ struct WorkflowValidator {
     private mutating func checkProviders() {
         let names = workflow.providers.map(\.name)
         if let name = workflow.defaults.provider, workflow.provider(named: name) == nil {
-            report(.unknownProvider(name, known: names, at: workflow.defaults.providerLocation ?? workflow.location))
+            report(.unknownProvider(name, known: names, suggestion: suggest(name, in: names), at: workflow.defaults.providerLocation ?? workflow.location))
         }
         for provider in workflow.providers {
             if let variable = provider.apiKeyEnv, provider.kind != .mock, (environment[variable] ?? "").isEmpty {
@@ -152,7 +169,8 @@ struct WorkflowValidator {
             return
         }
         if let written = step.provider, workflow.provider(named: written.value) == nil {
-            report(.unknownProvider(written.value, known: workflow.providers.map(\.name), at: written.location))
+            let names = workflow.providers.map(\.name)
+            report(.unknownProvider(written.value, known: names, suggestion: suggest(written.value, in: names), at: written.location))
             return
         }
         guard let provider = workflow.provider(named: name), provider.kind != .mock else { return }
@@ -204,7 +222,7 @@ struct WorkflowValidator {
             report(
                 .error(
                     "'needs' names an unknown step '\(need.value)'", at: need.location,
-                    notes: Suggestion.note(for: need.value, in: declared.keys)))
+                    notes: suggest(need.value, in: declared.keys)))
         }
     }
 
@@ -219,17 +237,18 @@ struct WorkflowValidator {
         let at = map.source.location
         switch map.source.value {
         case .glob(let path), .lines(let path):
-            if path.hasPrefix("/") || path.hasPrefix("~") || path.split(separator: "/").contains("..")
-                || path.split(separator: "\\").contains("..")
-            {
+            if !options.allowOutside && MapPaths.reachesOutside(path) {
                 report(
                     .error(
                         "'\(path)' reaches outside the workflow's folder", at: at,
-                        notes: ["map paths are relative to the workflow file and may not start with '/' or '~' or contain '..'"]))
+                        notes: [
+                            "map paths are relative to the workflow file and may not start with '/' or '~' or contain '..'",
+                            "pass --allow-outside to allow it",
+                        ]))
             }
         case .input(let name):
             if !workflow.inputs.contains(where: { $0.name == name }) {
-                report(.unknownInput(name, known: workflow.inputs.map(\.name), at: at))
+                report(unknownInput(name, at: at))
             }
         case .items:
             break
@@ -244,7 +263,7 @@ struct WorkflowValidator {
             switch reference.target {
             case .input(let name):
                 if !workflow.inputs.contains(where: { $0.name == name }) {
-                    report(.unknownInput(name, known: workflow.inputs.map(\.name), at: at))
+                    report(unknownInput(name, at: at))
                 }
             case .stepOutput(let id):
                 guard let target = knownStep(id, in: reference) else { continue }
@@ -273,7 +292,7 @@ struct WorkflowValidator {
         report(
             .error(
                 "'\(reference.expression)' refers to an unknown step '\(id)'", at: reference.location,
-                notes: Suggestion.note(for: id, in: declared.keys)))
+                notes: suggest(id, in: declared.keys)))
         return nil
     }
 
@@ -292,7 +311,7 @@ struct WorkflowValidator {
                 return
             }
             let candidates = workflow.inputs.map { "inputs.\($0.name)" }
-            var notes = Suggestion.note(for: reference.expression, in: candidates)
+            var notes = suggest(reference.expression, in: candidates)
             if notes.isEmpty, let input = workflow.inputs.first(where: { $0.name == variable }) {
                 notes = ["did you mean 'inputs.\(input.name)'?"]
             }
@@ -318,7 +337,13 @@ struct WorkflowValidator {
         }
     }
 
-    private var allMaps: [MapSpec] {
+    private mutating func unknownInput(_ name: String, at location: SourceLocation) -> Diagnostic {
+        let names = workflow.inputs.map(\.name)
+        return .unknownInput(name, known: names, suggestion: suggest(name, in: names), at: location)
+    }
+
+    /// Every map in the file, found once: a reference outside any map looks them up.
+    private static func maps(in workflow: Workflow) -> [MapSpec] {
         var maps: [MapSpec] = []
         var pending = workflow.steps
         while let node = pending.popLast() {
@@ -334,16 +359,18 @@ struct WorkflowValidator {
 }
 
 extension Diagnostic {
-    static func unknownProvider(_ name: String, known: [String], at location: SourceLocation) -> Diagnostic {
-        let suggestion = Suggestion.note(for: name, in: known)
-        return .error(
+    static func unknownProvider(_ name: String, known: [String], suggestion: [String], at location: SourceLocation)
+        -> Diagnostic
+    {
+        .error(
             "unknown provider '\(name)'", at: location,
             notes: suggestion.isEmpty ? ["declared providers: \(known.joined(separator: ", "))"] : suggestion)
     }
 
-    static func unknownInput(_ name: String, known: [String], at location: SourceLocation) -> Diagnostic {
-        let suggestion = Suggestion.note(for: name, in: known)
-        return .error(
+    static func unknownInput(_ name: String, known: [String], suggestion: [String], at location: SourceLocation)
+        -> Diagnostic
+    {
+        .error(
             "unknown input '\(name)'", at: location,
             notes: suggestion.isEmpty && known.isEmpty ? ["declare it under 'inputs'"] : suggestion)
     }

@@ -40,19 +40,30 @@ struct SourceText: Sendable {
 
     /// The 1-based mark of a byte offset.
     func mark(ofByte offset: Int) -> YAMLMark {
+        let line = lineIndex(ofByte: offset)
+        return YAMLMark(line: line + 1, column: 1 + scalarCount(from: lineStarts[line], to: offset))
+    }
+
+    /// The 0-based line that holds a byte offset.
+    private func lineIndex(ofByte offset: Int) -> Int {
         var low = 0
         var high = lineStarts.count - 1
         while low < high {
             let mid = (low + high + 1) / 2
             if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
         }
-        var column = 1
-        var i = lineStarts[low]
-        while i < offset && i < bytes.count {
-            if !Self.isContinuationByte(bytes[i]) { column += 1 }
+        return low
+    }
+
+    /// Unicode scalars that start in `start..<end`.
+    private func scalarCount(from start: Int, to end: Int) -> Int {
+        var count = 0
+        var i = start
+        while i < end && i < bytes.count {
+            if !Self.isContinuationByte(bytes[i]) { count += 1 }
             i += 1
         }
-        return YAMLMark(line: low + 1, column: column)
+        return count
     }
 
     /// The byte offset of a 1-based mark, clamped to the file.
@@ -69,18 +80,31 @@ struct SourceText: Sendable {
     }
 
     /// Where each non-overlapping occurrence of `{{` stands between two marks.
+    ///
+    /// A column is counted on from the previous `{{` of the same line, not from the line's
+    /// start: a one-line prompt with 100,000 references costs one walk over the line, not
+    /// 100,000 (`ScaleRegressionTests`).
     func openBraceMarks(from start: YAMLMark, to end: YAMLMark) -> [YAMLMark] {
         let lower = byteOffset(of: start)
         let upper = byteOffset(of: end)
         var marks: [YAMLMark] = []
+        var previous: (offset: Int, mark: YAMLMark)?
         var i = lower
         while i + 1 < upper {
-            if bytes[i] == UInt8(ascii: "{") && bytes[i + 1] == UInt8(ascii: "{") {
-                marks.append(mark(ofByte: i))
-                i += 2
-            } else {
+            guard bytes[i] == UInt8(ascii: "{") && bytes[i + 1] == UInt8(ascii: "{") else {
                 i += 1
+                continue
             }
+            let mark: YAMLMark
+            if let previous, lineIndex(ofByte: i) == previous.mark.line - 1 {
+                mark = YAMLMark(
+                    line: previous.mark.line, column: previous.mark.column + scalarCount(from: previous.offset, to: i))
+            } else {
+                mark = self.mark(ofByte: i)
+            }
+            marks.append(mark)
+            previous = (i, mark)
+            i += 2
         }
         return marks
     }
@@ -89,6 +113,10 @@ struct SourceText: Sendable {
     func firstEncodingProblem() -> (offset: Int, problem: String)? {
         // The standard library's validation is fast; walk scalar by scalar only to locate a problem.
         if !bytes.contains(0) && String(validating: bytes, as: UTF8.self) != nil { return nil }
+        // libyaml would read these, but nothing else in pflow (templates, run records) would.
+        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0, 0, 0xFE, 0xFF]) {
+            return (0, "the file is UTF-16 or UTF-32 text; save it as UTF-8")
+        }
         var parser = Unicode.UTF8.ForwardParser()
         var iterator = bytes.makeIterator()
         var offset = 0

@@ -54,6 +54,16 @@ struct TemporaryDirectory {
         return file
     }
 
+    /// A file of `size` bytes that takes no disk space: for size limits without the cost.
+    func sparseFile(_ name: String, size: UInt64) throws -> URL {
+        let file = url.appendingPathComponent(name)
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: file)
+        defer { try? handle.close() }
+        try handle.truncate(atOffset: size)
+        return file
+    }
+
     func remove() {
         try? FileManager.default.removeItem(at: url)
     }
