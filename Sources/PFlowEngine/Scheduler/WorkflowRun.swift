@@ -190,7 +190,7 @@ public final class WorkflowRun: Sendable {
                 startedAt: UTCTimestamp.iso8601(Date()), onlyFailed: options.onlyFailed,
                 forced: setup.sha256 != earlier.workflow.sha256)
         ]
-        let plan = ResumePlan(prior: prior, onlyFailed: options.onlyFailed)
+        let plan = ResumePlan(prior: prior, onlyFailed: options.onlyFailed, workflow: request.workflow)
         return try assemble(
             request, setup: setup, manifest: manifest, directory: directory, log: log, lock: lock, resume: plan,
             clock: runClock, observer: observer)
