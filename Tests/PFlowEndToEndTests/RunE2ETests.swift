@@ -11,7 +11,8 @@ struct RunE2ETests {
     /// Writes `steps` under a header whose providers point at `server`, runs it, and hands
     /// back the process result and the run directory.
     private func run(
-        _ name: String, server: MockServerProcess, defaults: String = "", providers: String = "", steps: String,
+        _ name: String, server: MockServerProcess, defaults: String = ServerWorkflow.quickDefaults,
+        providers: String = "", steps: String,
         extraArguments: [String] = []
     ) async throws -> (ProcessResult, RunOutput?) {
         let workflow = try ServerWorkflow(

@@ -7,6 +7,11 @@ import Foundation
 /// change it, run it again and read the run directory.
 struct ServerWorkflow {
     static let keyVariable = "PFLOW_E2E_KEY"
+    /// No retries, short backoff: failures show at once.
+    static let quickDefaults = """
+          retries: 0
+          backoff: { initial: 10ms, max: 50ms }
+        """
 
     let name: String
     let directory: TemporaryDirectory
@@ -22,7 +27,7 @@ struct ServerWorkflow {
 
     init(
         _ name: String, server: MockServerProcess, key: String = "sk-e2e-\(UUID().uuidString)",
-        providers: String = "", defaults: String = "", steps: String
+        providers: String = "", defaults: String = ServerWorkflow.quickDefaults, steps: String
     ) throws {
         self.name = name
         self.key = key
@@ -44,8 +49,6 @@ struct ServerWorkflow {
             \(providers)
             defaults:
               provider: gpt
-              retries: 0
-              backoff: { initial: 10ms, max: 50ms }
             \(defaults)
             """
         file = directory.url.appendingPathComponent("\(name).yaml")
