@@ -6,11 +6,15 @@
 struct JSONWriter {
     private(set) var text = ""
     private let indented: Bool
+    /// Indentation levels around this writer's outermost container, for a fragment that
+    /// `addEncoded` splices into a document at that depth.
+    private let baseDepth: Int
     /// One entry per open container: whether it has no member yet.
     private var empty: [Bool] = []
 
-    init(indented: Bool) {
+    init(indented: Bool, depth: Int = 0) {
         self.indented = indented
+        self.baseDepth = depth
     }
 
     // MARK: Containers
@@ -46,6 +50,12 @@ struct JSONWriter {
         text += value ? "true" : "false"
     }
 
+    /// A value already written by `fragment` at this member's depth, copied as it is.
+    mutating func addEncoded(_ key: String?, _ encoded: String) {
+        member(key)
+        text += encoded
+    }
+
     /// A JSON object on one line, for events.jsonl.
     static func line(_ build: (inout JSONWriter) -> Void) -> String {
         var writer = JSONWriter(indented: false)
@@ -62,6 +72,15 @@ struct JSONWriter {
         build(&writer)
         writer.endObject()
         return writer.text + "\n"
+    }
+
+    /// One indented object, laid out to sit `depth` levels deep in a document.
+    static func fragment(depth: Int, _ build: (inout JSONWriter) -> Void) -> String {
+        var writer = JSONWriter(indented: true, depth: depth)
+        writer.beginObject()
+        build(&writer)
+        writer.endObject()
+        return writer.text
     }
 
     // MARK: Layout
@@ -92,7 +111,7 @@ struct JSONWriter {
 
     private mutating func newline() {
         text += "\n"
-        text += String(repeating: "  ", count: empty.count)
+        text += String(repeating: "  ", count: baseDepth + empty.count)
     }
 
     /// Copies runs of plain bytes as whole slices: prompts and answers are long and full of

@@ -19,6 +19,12 @@ final class RunJournal: Sendable {
         var manifest: RunManifest
         var priorAttempts: [String: Int]
         var steps: [RunManifest.StepEntry] = []
+        /// Each step's element of run.json's `steps` array, nil until encoded and again
+        /// whenever the step changes: a rewrite re-encodes only those, not every step.
+        var encodedSteps: [String?] = []
+        /// Counts each step's changes, so that an encoding made outside the lock is kept
+        /// only if its step did not change meanwhile.
+        var stepRevisions: [Int] = []
         var stepIndex: [String: Int] = [:]
         var order: [Slot] = []
         var mapBranches: [String: Range<Int>] = [:]
@@ -82,6 +88,8 @@ final class RunJournal: Sendable {
         state.withLock { s in
             guard let index = s.stepIndex[id] else { return }
             change(&s.steps[index])
+            s.encodedSteps[index] = nil
+            s.stepRevisions[index] += 1
             s.dirty = true
         }
     }
@@ -115,13 +123,26 @@ final class RunJournal: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         try writer.withLock { _ throws(RunStoreError) in
-            let manifest = state.withLock { s -> RunManifest? in
+            let pending = state.withLock { s -> PendingDocument? in
                 guard s.dirty || force else { return nil }
                 s.dirty = false
-                return s.snapshot()
+                return s.pendingDocument()
             }
-            guard let manifest else { return }
-            try AtomicFile.replace(manifest.jsonDocument, at: path)
+            guard var pending else { return }
+            // Encoded outside the lock, so steps keep updating meanwhile.
+            var encoded: [(index: Int, revision: Int, element: String)] = []
+            encoded.reserveCapacity(pending.stale.count)
+            for stale in pending.stale {
+                let element = stale.entry.jsonArrayElement
+                pending.elements[stale.position] = element
+                encoded.append((stale.index, stale.revision, element))
+            }
+            state.withLock { s in
+                for item in encoded where s.stepRevisions[item.index] == item.revision {
+                    s.encodedSteps[item.index] = item.element
+                }
+            }
+            try AtomicFile.replace(pending.manifest.jsonDocument(stepElements: pending.elements), at: path)
         }
         return start.duration(to: clock.now)
     }
@@ -137,9 +158,29 @@ final class RunJournal: Sendable {
     }
 }
 
+/// What `write` takes from under the lock: everything but `steps` in the manifest, the
+/// steps' elements in run.json order, and the entries whose element must be encoded again.
+private struct PendingDocument {
+    struct Stale {
+        /// In `elements`.
+        var position: Int
+        /// In the journal's `steps`.
+        var index: Int
+        var revision: Int
+        var entry: RunManifest.StepEntry
+    }
+
+    var manifest: RunManifest
+    /// Empty strings where `stale` says an entry is still to be encoded.
+    var elements: [String]
+    var stale: [Stale]
+}
+
 extension RunJournal.State {
     fileprivate mutating func appendStep(_ id: String, block: String?, provider: String?, model: String?) {
         stepIndex[id] = steps.count
+        encodedSteps.append(nil)
+        stepRevisions.append(0)
         steps.append(
             RunManifest.StepEntry(
                 id: id, block: block, status: .pending, provider: provider, model: model,
@@ -149,19 +190,51 @@ extension RunJournal.State {
     }
 
     fileprivate func snapshot() -> RunManifest {
-        var manifest = manifest
-        var ordered: [RunManifest.StepEntry] = []
+        let ordered = orderedIndices()
+        var manifest = header(over: ordered)
+        manifest.steps = ordered.map { steps[$0] }
+        return manifest
+    }
+
+    /// Takes the cached elements and copies only the entries that changed since they were
+    /// encoded, so the lock is held for a walk over the steps, not for encoding them.
+    fileprivate func pendingDocument() -> PendingDocument {
+        let ordered = orderedIndices()
+        var elements: [String] = []
+        elements.reserveCapacity(ordered.count)
+        var stale: [PendingDocument.Stale] = []
+        for (position, index) in ordered.enumerated() {
+            if let element = encodedSteps[index] {
+                elements.append(element)
+            } else {
+                elements.append("")
+                stale.append(.init(position: position, index: index, revision: stepRevisions[index], entry: steps[index]))
+            }
+        }
+        return PendingDocument(manifest: header(over: ordered), elements: elements, stale: stale)
+    }
+
+    /// Indices into `steps` in declaration order, each map's branches where the map is.
+    private func orderedIndices() -> [Int] {
+        var ordered: [Int] = []
         ordered.reserveCapacity(steps.count)
         for slot in order {
             switch slot {
-            case .step(let index): ordered.append(steps[index])
+            case .step(let index): ordered.append(index)
             case .map(let id):
-                if let range = mapBranches[id] { ordered.append(contentsOf: steps[range]) }
+                if let range = mapBranches[id] { ordered.append(contentsOf: range) }
             }
         }
+        return ordered
+    }
+
+    /// The manifest with its blocks and totals, and no steps.
+    private func header(over ordered: [Int]) -> RunManifest {
+        var manifest = manifest
         var totals = RunManifest.Totals(
             steps: ordered.count, statuses: [:], requests: 0, inputTokens: 0, outputTokens: 0, costUSD: 0)
-        for step in ordered {
+        for index in ordered {
+            let step = steps[index]
             totals.statuses[step.status.rawValue, default: 0] += 1
             totals.requests += step.attempts
             totals.inputTokens += step.inputTokens
@@ -169,7 +242,7 @@ extension RunJournal.State {
             totals.costUSD += step.costUSD
         }
         totals.costUSD = (totals.costUSD * 1_000_000).rounded() / 1_000_000
-        manifest.steps = ordered
+        manifest.steps = []
         manifest.blocks = blocks
         manifest.totals = totals
         return manifest

@@ -1,6 +1,13 @@
 extension RunManifest {
     /// run.json, with the same keys the Codable conformance reads.
     var jsonDocument: String {
+        jsonDocument(stepElements: steps.map(\.jsonArrayElement))
+    }
+
+    /// run.json with its `steps` array made of entries encoded beforehand, in order: the
+    /// journal keeps each step's encoding until that step changes, so a rewrite during a
+    /// ten-thousand-step run re-encodes only what changed since the last one.
+    func jsonDocument(stepElements: [String]) -> String {
         JSONWriter.document { json in
             json.add("format", format)
             json.add("run", run)
@@ -68,24 +75,29 @@ extension RunManifest {
             }
             json.endArray()
             json.beginArray("steps")
-            for step in steps {
-                json.beginObject()
-                json.add("id", step.id)
-                json.add("block", step.block)
-                json.add("status", step.status.rawValue)
-                json.add("provider", step.provider)
-                json.add("model", step.model)
-                json.add("attempts", step.attempts)
-                json.add("input_tokens", step.inputTokens)
-                json.add("output_tokens", step.outputTokens)
-                json.add("cost_usd", step.costUSD)
-                json.add("started_at", step.startedAt)
-                json.add("ended_at", step.endedAt)
-                json.add("duration_seconds", step.durationSeconds)
-                json.add("error", step.error)
-                json.endObject()
-            }
+            for element in stepElements { json.addEncoded(nil, element) }
             json.endArray()
+        }
+    }
+}
+
+extension RunManifest.StepEntry {
+    /// This entry as an element of run.json's `steps` array (two levels deep).
+    var jsonArrayElement: String {
+        JSONWriter.fragment(depth: 2) { json in
+            json.add("id", id)
+            json.add("block", block)
+            json.add("status", status.rawValue)
+            json.add("provider", provider)
+            json.add("model", model)
+            json.add("attempts", attempts)
+            json.add("input_tokens", inputTokens)
+            json.add("output_tokens", outputTokens)
+            json.add("cost_usd", costUSD)
+            json.add("started_at", startedAt)
+            json.add("ended_at", endedAt)
+            json.add("duration_seconds", durationSeconds)
+            json.add("error", error)
         }
     }
 }
