@@ -14,9 +14,15 @@ struct LineCounter {
 
     static let chunkSize = 1 << 16
 
-    /// The count for a file, or why it cannot be read (checked before reading a byte).
+    /// The count for a file, or why it cannot be read (checked before reading a byte). A
+    /// file the run would refuse by its size is not counted either.
     static func count(file path: String) -> Result<Int, RegularFile.Problem> {
-        if case .failure(let problem) = RegularFile.size(of: path) { return .failure(problem) }
+        switch RegularFile.size(of: path) {
+        case .failure(let problem): return .failure(problem)
+        case .success(let size) where size > RegularFile.maxBytes:
+            return .failure(.tooLarge(size: size, limit: RegularFile.maxBytes))
+        case .success: break
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             return .failure(.unreadable(reason: "cannot open it"))
         }

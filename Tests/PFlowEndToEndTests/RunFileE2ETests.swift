@@ -123,5 +123,9 @@ import Testing
         #expect(lines.exitCode == 2)
         #expect(lines.stderr.hasSuffix("error: map lines file 'big.txt' " + refusal))
         #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("runs").path))
+        // plan does not count what the run would refuse, and says why.
+        let plan = try await runPFlow(["plan", "lines.yaml"], cwd: directory.url)
+        #expect(plan.exitCode == 0)
+        #expect(plan.stdout.contains("note: map 'each': big.txt " + refusal.dropLast() + "; its width is dynamic\n"))
     }
 }
