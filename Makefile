@@ -27,9 +27,13 @@ build: setup
 release: setup
 	$(SWIFT) build -c release --product pflow
 
+# The suite takes well under a minute; the watchdog turns a hang into a failure with a
+# clear exit instead of a CI run that stalls until its own limit.
+TEST_TIMEOUT ?= 1200
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build || { rc=$$?; \
+		[ $$rc -eq 124 ] && echo "make test: the suite ran past $(TEST_TIMEOUT)s and was stopped"; exit $$rc; }
 
 demo: setup
 	$(SWIFT) build --product pflow

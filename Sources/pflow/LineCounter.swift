@@ -1,4 +1,5 @@
 import Foundation
+import PFlowEngine
 
 /// Counts the non-blank lines of a file, as a map over `lines:` would make items of them,
 /// without holding the file in memory: a million-line file costs one 64 KB buffer.

@@ -1,4 +1,5 @@
 import Foundation
+import PFlowEngine
 import PFlowSpec
 
 /// Counts the items each map would expand to if the run started now, and checks on disk
@@ -21,7 +22,7 @@ struct MapWidths {
 
     init(graph: WorkflowGraph, workflow: Workflow, inputs: [String: String], options: LoadOptions) {
         let folder = URL(fileURLWithPath: workflow.file).deletingLastPathComponent().path
-        let realFolder = Self.realPath(folder) ?? folder
+        let realFolder = RegularFile.realPath(folder) ?? folder
         for node in graph.nodes {
             guard let source = node.mapSource else { continue }
             let at = source.location
@@ -74,7 +75,7 @@ struct MapWidths {
         _ paths: [String], of written: String, in realFolder: String, folder: String, at location: SourceLocation
     ) {
         let outside = paths.compactMap { path -> (String, String)? in
-            guard let real = Self.realPath(path), !MapPaths.contains(real, in: realFolder) else { return nil }
+            guard let real = RegularFile.realPath(path), !MapPaths.contains(real, in: realFolder) else { return nil }
             return (path, real)
         }
         guard let (first, real) = outside.first else { return }
@@ -89,12 +90,6 @@ struct MapWidths {
 
     private static func resolve(_ path: String, in folder: String) -> String {
         path.hasPrefix("/") ? path : folder + "/" + path
-    }
-
-    private static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 
     /// POSIX glob(3): `*`, `?` and `[...]` within one path component; directories are not

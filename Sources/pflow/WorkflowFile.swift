@@ -1,4 +1,5 @@
 import Foundation
+import PFlowEngine
 import PFlowSpec
 
 /// One workflow file named on the command line: its bytes, if they could be read, what

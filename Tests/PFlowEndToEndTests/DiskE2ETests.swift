@@ -55,12 +55,14 @@ struct DiskE2ETests {
                       - id: one
                         prompt: "[mock:step=one] go"
                       - id: two
-                        prompt: "[mock:step=two latency=1500ms] go"
+                        prompt: "[mock:step=two latency=4s] go"
                     """)
             defer { workflow.remove() }
             let child = try startPFlow(
                 ["run", workflow.file.path, "--out", disk.path], env: workflow.environment, cwd: workflow.directory.url)
-            // Once one.md exists, two's request is on its way and takes 1.5 s.
+            // Once one.md exists, two's request is on its way and takes 4 s: room for this
+            // poll to be starved while the in-process engine tests load both cores (1.5 s
+            // was not, in a full `make test`).
             let folder = URL(fileURLWithPath: disk.path).appendingPathComponent("full")
             while (try? FileManager.default.subpathsOfDirectory(atPath: folder.path))?.contains(where: {
                 $0.hasSuffix("steps/one.md")

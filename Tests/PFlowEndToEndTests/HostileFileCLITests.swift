@@ -6,7 +6,7 @@ import Testing
 /// are not files, and text that would drive the terminal.
 @Suite struct HostileFileCLITests {
     /// A workflow with one map over `source` (a YAML flow mapping such as `{ glob: "*.txt" }`).
-    private static func mapWorkflow(over source: String, inputs: String = "") -> String {
+    static func mapWorkflow(over source: String, inputs: String = "", prompt: String = "{{ item }}") -> String {
         """
         version: 1
         name: hostile
@@ -17,7 +17,7 @@ import Testing
               id: each
               over: \(source)
               as: item
-              step: { prompt: "{{ item }}" }
+              step: { prompt: "\(prompt)" }
 
         """
     }

@@ -27,6 +27,31 @@ struct TemplateRendererTests {
         #expect(prompts["sum"] == "## papers.0\n\nanswer from papers.0\n\n## papers.1\n\nanswer from papers.1#none")
     }
 
+    @Test("a glob is checked again when its map expands: a symlink out of the folder made mid-run fails the map")
+    func globRecheckedAtExpansion() async throws {
+        let test = TestRun()
+        let elsewhere = ScratchDirectory()
+        elsewhere.write("not for the model", to: "secret.txt")
+        test.scratch.write("fine", to: "papers/a.txt")
+        let provider = ScriptedProvider { request throws(ProviderError) in
+            // After the run's own check at start: only the expansion can catch it.
+            if request.stepID == "first" {
+                try? FileManager.default.createSymbolicLink(
+                    atPath: test.scratch.path + "/papers/leak.txt", withDestinationPath: elsewhere.path + "/secret.txt")
+            }
+            return ScriptedProvider.answer(request)
+        }
+        let workflow = Build.workflow(
+            [Build.lane("lane", [Build.step("first"), Build.map("papers", over: .glob("papers/*.txt"), prompt: "{{ item.content }}")])],
+            file: "flow.yaml")
+        let (summary, run) = try await test.run(workflow, providers: ["mock": provider])
+        #expect(summary.status == .failed)
+        #expect(provider.requests.map(\.stepID) == ["first"])
+        let error = try #require(try test.manifest(run).blocks.first { $0.id == "papers" }?.error)
+        #expect(error.hasPrefix("map glob 'papers/*.txt' reaches outside the workflow's folder: 'papers/leak.txt' resolves to '"))
+        #expect(error.hasSuffix("/secret.txt'; pass --allow-outside to allow it"))
+    }
+
     @Test("map over items, lines of a file and an input's lines")
     func mapSources() async throws {
         let provider = ScriptedProvider.succeeding

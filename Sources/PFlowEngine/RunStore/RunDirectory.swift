@@ -46,9 +46,13 @@ public struct RunDirectory: Sendable {
         var trimmed = path
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         let absolute = trimmed.hasPrefix("/") ? trimmed : FileManager.default.currentDirectoryPath + "/" + trimmed
-        let standardized = (absolute as NSString).standardizingPath
-        // Resolved, so that `runs/x/latest` continues the run it points at.
-        let resolved = (standardized as NSString).resolvingSymlinksInPath
+        // Resolved with realpath(3), so that `runs/x/latest` continues the run it points at
+        // under its own id; Foundation's resolvingSymlinksInPath left `latest` unresolved.
+        guard let real = realpath(absolute, nil) else {
+            throw RunStoreError("\(path) is not a run directory: no such folder")
+        }
+        let resolved = String(cString: real)
+        free(real)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RunStoreError("\(path) is not a run directory: no such folder")

@@ -1,3 +1,4 @@
+import PFlowSpec
 import Synchronization
 
 /// What a resumed run does with each step, given what the earlier session left.
@@ -10,6 +11,9 @@ import Synchronization
 struct ResumePlan: Sendable {
     let prior: PriorRun
     let onlyFailed: Bool
+    /// Steps cancelled because a block around them failed: casualties of the failure, which
+    /// `--only-failed` sends again with it, or the block could only fail again.
+    let casualties: Set<String>
     /// Steps reused so far, for the summary.
     let reused = Counter()
 
@@ -32,17 +36,24 @@ struct ResumePlan: Sendable {
         prior.records[id]?.status == .succeeded
     }
 
+    init(prior: PriorRun, onlyFailed: Bool, workflow: Workflow) {
+        self.prior = prior
+        self.onlyFailed = onlyFailed
+        casualties = Self.stepsUnderFailedBlocks(of: workflow, prior: prior)
+    }
+
     /// The status to keep, without sending anything, under `--only-failed`: steps that
-    /// were cancelled, skipped by `on_timeout: skip`, or never finished. Failed and timed-out
-    /// steps run again, and so do steps skipped because something before them did not
-    /// succeed (they made no request, so they have no record), as GitHub re-runs failed
-    /// jobs with their dependents.
+    /// were cancelled by a policy (stragglers, a block that succeeded), skipped by
+    /// `on_timeout: skip`, or never finished. Failed and timed-out steps run again, and so
+    /// do steps skipped because something before them did not succeed (they made no request,
+    /// so they have no record) and steps cancelled because their block failed, as GitHub
+    /// re-runs failed jobs with their dependents.
     func keptStatus(of id: String) -> NodeStatus? {
         guard onlyFailed, !succeeded(id) else { return nil }
         switch lastStatus(of: id) {
         case .succeeded, .failed, .timedOut: return nil
         case .skipped: return prior.records[id]?.status == .skipped ? .skipped : nil
-        case .cancelled: return .cancelled
+        case .cancelled: return casualties.contains(id) ? nil : .cancelled
         case .pending, .running: return .cancelled
         }
     }
@@ -62,5 +73,38 @@ struct ResumePlan: Sendable {
     /// The attempts recorded last time, to which new ones are appended.
     func earlierAttempts(_ id: String) -> [StepRecord.Attempt] {
         prior.records[id]?.attempts ?? []
+    }
+
+    /// Every step id inside a block that failed or timed out last time. Branches of a map or
+    /// a repeat are found by their `<block>.` prefix, since their ids exist only at run time.
+    private static func stepsUnderFailedBlocks(of workflow: Workflow, prior: PriorRun) -> Set<String> {
+        let failed = Set(
+            prior.manifest.blocks.filter { $0.status == .failed || $0.status == .timedOut }.map(\.id))
+        guard !failed.isEmpty else { return [] }
+        var steps: Set<String> = []
+        func branches(of block: String) {
+            steps.formUnion(prior.entries.keys.filter { $0.hasPrefix(block + ".") })
+        }
+        // Nesting is capped by the YAML layer, so this recursion is bounded.
+        func visit(_ nodes: [StepNode], underFailure: Bool) {
+            for node in nodes {
+                let under = underFailure || failed.contains(node.id)
+                switch node {
+                case .step(let step):
+                    if under { steps.insert(step.id) }
+                case .sequence(let sequence):
+                    visit(sequence.steps, underFailure: under)
+                case .parallel(let parallel):
+                    switch parallel.branches {
+                    case .steps(let children): visit(children, underFailure: under)
+                    case .repeat: if under { branches(of: parallel.id) }
+                    }
+                case .map(let map):
+                    if under { branches(of: map.id) }
+                }
+            }
+        }
+        visit(workflow.steps, underFailure: false)
+        return steps
     }
 }

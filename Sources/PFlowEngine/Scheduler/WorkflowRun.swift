@@ -23,6 +23,9 @@ public struct RunRequest: Sendable {
     /// The bytes the workflow was compiled from, for run.json's sha256; read from
     /// `workflow.file` when nil.
     public var source: [UInt8]?
+    /// `--allow-outside`: map files may resolve outside the workflow's folder. The same
+    /// choice the workflow was compiled with, applied again when maps expand.
+    public var allowOutside: Bool
 
     public init(
         workflow: Workflow, inputs: [String: String] = [:], inputFiles: [String: String] = [:],
@@ -30,7 +33,7 @@ public struct RunRequest: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         workingDirectory: String = FileManager.default.currentDirectoryPath,
         providerOverrides: [String: any LLMProvider] = [:], networkConcurrencyCeiling: Int? = nil,
-        source: [UInt8]? = nil
+        source: [UInt8]? = nil, allowOutside: Bool = false
     ) {
         self.workflow = workflow
         self.inputs = inputs
@@ -43,6 +46,7 @@ public struct RunRequest: Sendable {
         self.providerOverrides = providerOverrides
         self.networkConcurrencyCeiling = networkConcurrencyCeiling
         self.source = source
+        self.allowOutside = allowOutside
     }
 }
 
@@ -190,7 +194,7 @@ public final class WorkflowRun: Sendable {
                 startedAt: UTCTimestamp.iso8601(Date()), onlyFailed: options.onlyFailed,
                 forced: setup.sha256 != earlier.workflow.sha256)
         ]
-        let plan = ResumePlan(prior: prior, onlyFailed: options.onlyFailed)
+        let plan = ResumePlan(prior: prior, onlyFailed: options.onlyFailed, workflow: request.workflow)
         return try assemble(
             request, setup: setup, manifest: manifest, directory: directory, log: log, lock: lock, resume: plan,
             clock: runClock, observer: observer)
@@ -203,6 +207,7 @@ public final class WorkflowRun: Sendable {
         let inputs: ResolvedInputs
         let registry: ProviderRegistry
         let sha256: String
+        let expander: MapExpander
 
         init(
             _ request: RunRequest, inputs given: [String: String], inputFiles: [String: String], clock: RunClock
@@ -213,6 +218,9 @@ public final class WorkflowRun: Sendable {
             inputs = try InputResolver.resolve(
                 declared: workflow.inputs, values: given, files: inputFiles,
                 workflowDirectory: workflowDirectory, workingDirectory: request.workingDirectory)
+            expander = MapExpander(
+                baseDirectory: workflowDirectory, inputs: inputs.values, allowOutside: request.allowOutside)
+            try WorkflowRun.checkMapFiles(in: workflow.steps, with: expander)
             registry = try ProviderRegistry(
                 workflow: workflow, used: WorkflowRun.usedProviders(in: workflow),
                 mockEverything: request.mockProviders, environment: request.environment,
@@ -240,7 +248,7 @@ public final class WorkflowRun: Sendable {
         var executor = NodeExecutor(
             workflow: workflow, directory: directory, board: board, journal: journal, events: events,
             registry: registry, renderer: TemplateRenderer(inputs: setup.inputs.values, board: board),
-            expander: MapExpander(baseDirectory: setup.workflowDirectory, inputs: setup.inputs.values), clock: runClock,
+            expander: setup.expander, clock: runClock,
             runLimit: manifest.maxConcurrency.map { AsyncSemaphore(permits: $0) },
             networkLimit: registry.usesNetwork ? request.networkConcurrencyCeiling.map { AsyncSemaphore(permits: $0) } : nil)
         executor.resume = resume
@@ -456,6 +464,22 @@ public final class WorkflowRun: Sendable {
             case .map(let map):
                 journal.registerBlock(map.id, kind: "map", branches: 0, required: 0)
                 journal.registerMap(map.id)
+            }
+        }
+    }
+
+    /// The files every map will read, checked before anything is sent, so a `lines:` file
+    /// that is a FIFO, too large, or outside the folder costs no request. Maps check them
+    /// again when they expand.
+    private static func checkMapFiles(in nodes: [StepNode], with expander: MapExpander) throws(RunSetupError) {
+        for node in nodes {
+            switch node {
+            case .step: continue
+            case .sequence(let lane): try checkMapFiles(in: lane.steps, with: expander)
+            case .parallel(let block):
+                if case .steps(let children) = block.branches { try checkMapFiles(in: children, with: expander) }
+            case .map(let map):
+                do { try expander.check(map.source.value) } catch { throw RunSetupError(error.message) }
             }
         }
     }

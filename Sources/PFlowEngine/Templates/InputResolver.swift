@@ -70,15 +70,16 @@ enum InputResolver {
         return resolved
     }
 
+    /// A regular file of at most `RegularFile.maxBytes`: a FIFO would hang the run before
+    /// it started, a huge file fill memory.
     fileprivate static func read(_ absolute: String, as path: String, for name: String) throws(RunSetupError) -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
+        switch RegularFile.read(absolute) {
+        case .success(let bytes): return String(decoding: bytes, as: UTF8.self)
+        case .failure(.unreadable) where !FileManager.default.fileExists(atPath: absolute):
             throw RunSetupError("input '\(name)': file '\(path)' does not exist")
+        case .failure(let problem):
+            throw RunSetupError("input '\(name)': '\(path)' \(problem.message(for: "a file"))")
         }
-        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: absolute) else {
-            throw RunSetupError("input '\(name)': '\(path)' is not a readable file")
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -32,10 +32,11 @@ struct MapItem: Sendable, Hashable {
             switch content {
             case .text(let text): return text
             case .file(let absolute):
-                guard let data = FileManager.default.contents(atPath: absolute) else {
-                    throw TemplateRenderError("cannot read map item '\(path)'")
+                switch RegularFile.read(absolute) {
+                case .success(let bytes): return String(decoding: bytes, as: UTF8.self)
+                case .failure(let problem):
+                    throw TemplateRenderError("map item '\(path)' \(problem.message(for: "a file"))")
                 }
-                return String(decoding: data, as: UTF8.self)
             }
         case let other?:
             throw TemplateRenderError("unknown map item field '\(other)' (name, path, content, index)")
