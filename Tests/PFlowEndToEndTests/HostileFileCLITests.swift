@@ -41,11 +41,8 @@ import Testing
     @Test func aGlobMatchThatIsASymlinkOutsideTheFolderIsRefusedUnlessAllowed() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let secret = try directory.file("secret/key.txt", contents: "not for the model\n")
-        _ = try directory.file("wf/notes.txt", contents: "fine\n")
-        let workflow = try directory.file("wf/w.yaml", contents: Self.mapWorkflow(over: #"{ glob: "*.txt" }"#))
-        try FileManager.default.createSymbolicLink(
-            atPath: directory.url.appendingPathComponent("wf/leak.txt").path, withDestinationPath: secret.path)
+        let (workflow, secret) = try directory.symlinkEscape(
+            workflowText: Self.mapWorkflow(over: #"{ glob: "*.txt" }"#))
         let realSecret = try #require(realpath(secret.path, nil).map { String(cString: $0) })
 
         for command in ["validate", "plan"] {

@@ -26,11 +26,7 @@ import Testing
     @Test func aGlobMatchThatIsASymlinkOutsideTheFolderIsRefusedAtRunUnlessAllowed() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let secret = try directory.file("secret/key.txt", contents: "not for the model\n")
-        _ = try directory.file("wf/notes.txt", contents: "fine\n")
-        let workflow = try directory.file("wf/w.yaml", contents: Self.mapWorkflow(over: #"{ glob: "*.txt" }"#))
-        try FileManager.default.createSymbolicLink(
-            atPath: directory.url.appendingPathComponent("wf/leak.txt").path, withDestinationPath: secret.path)
+        let (workflow, _) = try directory.symlinkEscape(workflowText: Self.mapWorkflow(over: #"{ glob: "*.txt" }"#))
         let out = directory.url.appendingPathComponent("runs")
 
         let refused = try await runPFlow(["run", "--mock", "--quiet", "--out", out.path, workflow.path])

@@ -54,6 +54,18 @@ struct TemporaryDirectory {
         return file
     }
 
+    /// A workflow folder `wf/` holding `workflowText` as `w.yaml`, an honest `notes.txt`, and
+    /// `leak.txt`, a symlink to `secret/key.txt` outside the folder: the layout every
+    /// escape test starts from. Returns the workflow file and the secret.
+    func symlinkEscape(workflowText: String) throws -> (workflow: URL, secret: URL) {
+        let secret = try file("secret/key.txt", contents: "not for the model\n")
+        _ = try file("wf/notes.txt", contents: "fine\n")
+        let workflow = try file("wf/w.yaml", contents: workflowText)
+        try FileManager.default.createSymbolicLink(
+            atPath: url.appendingPathComponent("wf/leak.txt").path, withDestinationPath: secret.path)
+        return (workflow, secret)
+    }
+
     /// A file of `size` bytes that takes no disk space: for size limits without the cost.
     func sparseFile(_ name: String, size: UInt64) throws -> URL {
         let file = url.appendingPathComponent(name)
