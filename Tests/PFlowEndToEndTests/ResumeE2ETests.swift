@@ -159,7 +159,8 @@ struct ResumeE2ETests {
 
     /// Branches cancelled because their block failed are casualties of that failure:
     /// `--only-failed` sends them again, or the block could only fail again. Resumed through
-    /// `latest`, the run keeps its own id in every event.
+    /// `latest`, the run keeps its own id in every event. flaky answers after 300 ms so that
+    /// both siblings are in flight, and so cancelled, when it fails, even on a loaded machine.
     @Test func onlyFailedRerunsBranchesCancelledByTheFailure() async throws {
         try await withMockServerProcess { server in
             let workflow = try ServerWorkflow(
@@ -168,22 +169,29 @@ struct ResumeE2ETests {
                       - parallel:
                           id: all
                           steps:
-                            - { id: flaky, prompt: "[mock:step=flaky fail-first=1 status=400] go" }
+                            - { id: flaky, prompt: "[mock:step=flaky fail-first=1 status=400 latency=300ms] go" }
                             - { id: slow, prompt: "[mock:step=slow latency=1s] go" }
+                            - sequence:
+                                id: lane
+                                steps:
+                                  - { id: nested, prompt: "[mock:step=nested latency=1s] go" }
                     """)
             defer { workflow.remove() }
             let first = try await workflow.run()
             #expect(first.exitCode == 1, "\(first.stderr)")
-            #expect(try workflow.output().statuses() == ["flaky": "failed", "slow": "cancelled"])
+            #expect(
+                try workflow.output().statuses() == ["flaky": "failed", "slow": "cancelled", "nested": "cancelled"])
 
             let resumed = try await runPFlow(
                 ["resume", workflow.latest.path, "--only-failed"], env: workflow.environment,
                 cwd: workflow.directory.url)
             #expect(resumed.exitCode == 0, "\(resumed.stderr)")
-            #expect(try workflow.output().statuses() == ["flaky": "succeeded", "slow": "succeeded"])
+            #expect(
+                try workflow.output().statuses() == ["flaky": "succeeded", "slow": "succeeded", "nested": "succeeded"])
             let stats = try await server.stats()
             #expect(stats.byStep["flaky"]?.requests == 2)
             #expect(stats.byStep["slow"]?.requests == 2)
+            #expect(stats.byStep["nested"]?.requests == 2)
             let runID = try workflow.runDirectory().lastPathComponent
             let ids = Set(try workflow.output().events().compactMap { $0["run"] as? String })
             #expect(ids == [runID])

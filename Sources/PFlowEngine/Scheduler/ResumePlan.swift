@@ -75,36 +75,29 @@ struct ResumePlan: Sendable {
         prior.records[id]?.attempts ?? []
     }
 
-    /// Every step id inside a block that failed or timed out last time. Branches of a map or
-    /// a repeat are found by their `<block>.` prefix, since their ids exist only at run time.
+    /// Every step id inside a block that failed or timed out last time, at any depth. Each
+    /// step's run.json entry names its innermost block, so only the blocks are walked: a
+    /// block is doomed when it failed or sits inside one that did.
     private static func stepsUnderFailedBlocks(of workflow: Workflow, prior: PriorRun) -> Set<String> {
         let failed = Set(
             prior.manifest.blocks.filter { $0.status == .failed || $0.status == .timedOut }.map(\.id))
         guard !failed.isEmpty else { return [] }
-        var steps: Set<String> = []
-        func branches(of block: String) {
-            steps.formUnion(prior.entries.keys.filter { $0.hasPrefix(block + ".") })
-        }
+        var doomed: Set<String> = []
         // Nesting is capped by the YAML layer, so this recursion is bounded.
         func visit(_ nodes: [StepNode], underFailure: Bool) {
             for node in nodes {
                 let under = underFailure || failed.contains(node.id)
                 switch node {
-                case .step(let step):
-                    if under { steps.insert(step.id) }
-                case .sequence(let sequence):
-                    visit(sequence.steps, underFailure: under)
+                case .step: continue
+                case .sequence(let sequence): visit(sequence.steps, underFailure: under)
                 case .parallel(let parallel):
-                    switch parallel.branches {
-                    case .steps(let children): visit(children, underFailure: under)
-                    case .repeat: if under { branches(of: parallel.id) }
-                    }
-                case .map(let map):
-                    if under { branches(of: map.id) }
+                    if case .steps(let children) = parallel.branches { visit(children, underFailure: under) }
+                case .map: break
                 }
+                if under { doomed.insert(node.id) }
             }
         }
         visit(workflow.steps, underFailure: false)
-        return steps
+        return Set(prior.entries.values.filter { $0.block.map(doomed.contains) ?? false }.map(\.id))
     }
 }
