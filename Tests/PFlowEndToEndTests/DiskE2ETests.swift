@@ -55,22 +55,18 @@ struct DiskE2ETests {
                       - id: one
                         prompt: "[mock:step=one] go"
                       - id: two
-                        prompt: "[mock:step=two latency=4s] go"
+                        prompt: "[mock:step=two latency=1500ms] go"
                     """)
             defer { workflow.remove() }
             let child = try startPFlow(
                 ["run", workflow.file.path, "--out", disk.path], env: workflow.environment, cwd: workflow.directory.url)
-            // Once one.md exists, two's request is on its way and takes 4 s: room for this
-            // poll to be starved while the in-process engine tests load both cores (1.5 s
-            // was not, in a full `make test`).
+            // Once one.md exists, two's request is on its way and takes 1.5 s.
             let folder = URL(fileURLWithPath: disk.path).appendingPathComponent("full")
-            while (try? FileManager.default.subpathsOfDirectory(atPath: folder.path))?.contains(where: {
-                $0.hasSuffix("steps/one.md")
-            }) != true {
-                guard child.isRunning else { throw HarnessError("pflow ended early: \(child.stderr)") }
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            disk.fill()
+            child.whileRunning(
+                when: {
+                    FileManager.default.fileExists(atPath: folder.appendingPathComponent("latest/steps/one.md").path)
+                },
+                do: { disk.fill() })
             let result = await child.wait()
             #expect(result.exitCode == 1, "\(result.stderr)")
             #expect(result.stdout.contains("No space left on device"), "\(result.stdout)")

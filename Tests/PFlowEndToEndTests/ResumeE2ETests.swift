@@ -23,15 +23,13 @@ struct ResumeE2ETests {
                     """)
             defer { workflow.remove() }
             let first = try workflow.start()
-            let steps = try await waitForRunDirectory(of: workflow).appendingPathComponent("steps")
-            for _ in 0..<1000 {
-                let outputs = (try? FileManager.default.contentsOfDirectory(atPath: steps.path))?.filter {
-                    $0.hasSuffix(".md")
-                }
-                if (outputs?.count ?? 0) >= 10 { break }
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            first.signal(SIGKILL)
+            let steps = workflow.latest.appendingPathComponent("steps")
+            first.whileRunning(
+                when: {
+                    let outputs = (try? FileManager.default.contentsOfDirectory(atPath: steps.path)) ?? []
+                    return outputs.filter { $0.hasSuffix(".md") }.count >= 10
+                },
+                do: { first.signal(SIGKILL) })
             let killed = await first.wait()
             #expect(killed.exitCode == SIGKILL, "pflow ended before the kill: \(killed.stderr)")
 

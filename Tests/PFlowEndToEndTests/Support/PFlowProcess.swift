@@ -56,6 +56,22 @@ final class ChildProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, signal) }
     }
 
+    /// Runs `action` once, on a thread of its own, as soon as `condition` holds (polled every
+    /// 5 ms) while the process runs. A test's own polling runs on the cooperative pool, which
+    /// the in-process engine tests can keep busy for longer than a short run lasts, so "kill
+    /// it mid-run" or "fill the disk mid-step" came too late; a thread is not starved that way.
+    func whileRunning(when condition: @escaping @Sendable () -> Bool, do action: @escaping @Sendable () -> Void) {
+        Thread { [self] in
+            while isRunning {
+                if condition() {
+                    action()
+                    return
+                }
+                usleep(5_000)
+            }
+        }.start()
+    }
+
     var stdout: String { read("stdout") }
     var stderr: String { read("stderr") }
 
