@@ -26,8 +26,10 @@ struct ResumeE2ETests {
             let steps = workflow.latest.appendingPathComponent("steps")
             first.whileRunning(
                 when: {
-                    let outputs = (try? FileManager.default.contentsOfDirectory(atPath: steps.path)) ?? []
-                    return outputs.filter { $0.hasSuffix(".md") }.count >= 10
+                    // A step's record is written after its output, so ten records mean ten
+                    // branches done whole; counting outputs raced the record of the tenth.
+                    let files = (try? FileManager.default.contentsOfDirectory(atPath: steps.path)) ?? []
+                    return files.filter { $0.hasSuffix(".json") }.count >= 10
                 },
                 do: { first.signal(SIGKILL) })
             let killed = await first.wait()
