@@ -25,28 +25,40 @@ final class PlainHTTPConnection: Sendable {
         self.handler = handler
     }
 
-    static func install(on channel: any Channel) async throws -> PlainHTTPConnection {
-        try await channel.eventLoop.submit {
-            let handler = PlainHTTPExchangeHandler()
-            try channel.pipeline.syncOperations.addHandler(handler)
-            return PlainHTTPConnection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
-        }.get()
+    /// The connection of a channel whose pipeline already holds a `PlainHTTPExchangeHandler`.
+    /// Call on the channel's event loop.
+    static func attached(to channel: any Channel) throws -> PlainHTTPConnection {
+        let handler = try channel.pipeline.syncOperations.handler(type: PlainHTTPExchangeHandler.self)
+        return PlainHTTPConnection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
     }
 
     var isOpen: Bool { channel.isActive }
 
     func exchange(_ request: PlainHTTPClient.Request, maxBytes: Int) async -> ExchangeResult {
-        let handler = handler
         let eventLoop = channel.eventLoop
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ExchangeResult, Never>) in
                 eventLoop.execute {
-                    handler.value.start(request, maxBytes: maxBytes, continuation)
+                    self.start(request, maxBytes: maxBytes) { continuation.resume(returning: $0) }
                 }
             }
         } onCancel: {
-            eventLoop.execute { handler.value.cancel() }
+            cancel()
         }
+    }
+
+    /// Writes the request now; `completion` runs once, on the event loop. Call on the loop.
+    func start(
+        _ request: PlainHTTPClient.Request, maxBytes: Int,
+        completion: @escaping @Sendable (ExchangeResult) -> Void
+    ) {
+        handler.value.start(request, maxBytes: maxBytes, completion)
+    }
+
+    /// Ends the exchange under way, if any, as cancelled, and closes the connection.
+    func cancel() {
+        let handler = handler
+        channel.eventLoop.execute { handler.value.cancel() }
     }
 }
 
@@ -56,7 +68,7 @@ final class PlainHTTPExchangeHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     private struct Exchange {
-        var continuation: CheckedContinuation<PlainHTTPConnection.ExchangeResult, Never>
+        var complete: @Sendable (PlainHTTPConnection.ExchangeResult) -> Void
         var maxBytes: Int
         var head: HTTPResponseHead?
         var body: ByteBuffer?
@@ -77,14 +89,14 @@ final class PlainHTTPExchangeHandler: ChannelInboundHandler {
 
     func start(
         _ request: PlainHTTPClient.Request, maxBytes: Int,
-        _ continuation: CheckedContinuation<PlainHTTPConnection.ExchangeResult, Never>
+        _ complete: @escaping @Sendable (PlainHTTPConnection.ExchangeResult) -> Void
     ) {
         guard let context, context.channel.isActive else {
-            return continuation.resume(returning: .closedBeforeAnswer)
+            return complete(.closedBeforeAnswer)
         }
         guard !cancelled else {
             context.close(promise: nil)
-            return continuation.resume(returning: .finished(.failure(.cancelled)))
+            return complete(.finished(.failure(.cancelled)))
         }
         var headers = HTTPHeaders(request.headers)
         if !headers.contains(name: "Host") {
@@ -92,7 +104,7 @@ final class PlainHTTPExchangeHandler: ChannelInboundHandler {
         }
         headers.replaceOrAdd(name: "Content-Length", value: String(request.body.count))
         let keepAlive = !headers[canonicalForm: "Connection"].contains { $0.lowercased() == "close" }
-        exchange = Exchange(continuation: continuation, maxBytes: maxBytes, head: nil, body: nil, requestKeepAlive: keepAlive)
+        exchange = Exchange(complete: complete, maxBytes: maxBytes, head: nil, body: nil, requestKeepAlive: keepAlive)
         let head = HTTPRequestHead(
             version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: request.target, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
@@ -162,7 +174,7 @@ final class PlainHTTPExchangeHandler: ChannelInboundHandler {
         guard let current = exchange else { return }
         exchange = nil
         if close { context?.close(promise: nil) }
-        current.continuation.resume(returning: result)
+        current.complete(result)
     }
 
     /// Repeated headers are joined with commas, as HTTP allows; names keep the server's case.
