@@ -4,7 +4,9 @@
 /// and an event per transition: at ten thousand branches that was a third of the run's
 /// CPU. Keys come out in the order written; nil values are left out, as JSONEncoder does.
 struct JSONWriter {
-    private(set) var text = ""
+    /// UTF-8, appended byte by byte: `String +=` of small pieces cost a third of a
+    /// 10,000-step run's CPU in this type alone; bytes copy at memory speed.
+    private var bytes: [UInt8] = []
     private let indented: Bool
     /// Indentation levels around this writer's outermost container, for a fragment that
     /// `addEncoded` splices into a document at that depth.
@@ -15,45 +17,49 @@ struct JSONWriter {
     init(indented: Bool, depth: Int = 0) {
         self.indented = indented
         self.baseDepth = depth
+        bytes.reserveCapacity(256)
     }
+
+    /// Everything written so far. Valid UTF-8, since only whole strings and ASCII go in.
+    var text: String { String(decoding: bytes, as: UTF8.self) }
 
     // MARK: Containers
 
-    mutating func beginObject(_ key: String? = nil) { open(key, "{") }
-    mutating func endObject() { close("}") }
-    mutating func beginArray(_ key: String? = nil) { open(key, "[") }
-    mutating func endArray() { close("]") }
+    mutating func beginObject(_ key: String? = nil) { open(key, UInt8(ascii: "{")) }
+    mutating func endObject() { close(UInt8(ascii: "}")) }
+    mutating func beginArray(_ key: String? = nil) { open(key, UInt8(ascii: "[")) }
+    mutating func endArray() { close(UInt8(ascii: "]")) }
 
     // MARK: Members (key nil inside an array)
 
     mutating func add(_ key: String?, _ value: String?) {
         guard let value else { return }
         member(key)
-        Self.appendQuoted(value, to: &text)
+        Self.appendQuoted(value, to: &bytes)
     }
 
     mutating func add(_ key: String?, _ value: Int?) {
         guard let value else { return }
         member(key)
-        text += String(value)
+        append(String(value))
     }
 
     mutating func add(_ key: String?, _ value: Double?) {
         guard let value, value.isFinite else { return }
         member(key)
-        text += value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+        append(value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value))
     }
 
     mutating func add(_ key: String?, _ value: Bool?) {
         guard let value else { return }
         member(key)
-        text += value ? "true" : "false"
+        append(value ? "true" : "false")
     }
 
     /// A value already written by `fragment` at this member's depth, copied as it is.
     mutating func addEncoded(_ key: String?, _ encoded: String) {
         member(key)
-        text += encoded
+        append(encoded)
     }
 
     /// A JSON object on one line, for events.jsonl.
@@ -71,7 +77,8 @@ struct JSONWriter {
         writer.beginObject()
         build(&writer)
         writer.endObject()
-        return writer.text + "\n"
+        writer.bytes.append(UInt8(ascii: "\n"))
+        return writer.text
     }
 
     /// One indented object, laid out to sit `depth` levels deep in a document.
@@ -85,68 +92,73 @@ struct JSONWriter {
 
     // MARK: Layout
 
-    private mutating func open(_ key: String?, _ bracket: String) {
+    private mutating func append(_ string: String) {
+        var string = string
+        string.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func open(_ key: String?, _ bracket: UInt8) {
         member(key)
-        text += bracket
+        bytes.append(bracket)
         empty.append(true)
     }
 
-    private mutating func close(_ bracket: String) {
+    private mutating func close(_ bracket: UInt8) {
         let wasEmpty = empty.removeLast()
         if indented && !wasEmpty { newline() }
-        text += bracket
+        bytes.append(bracket)
     }
 
     private mutating func member(_ key: String?) {
         if let last = empty.last {
-            if !last { text += "," }
+            if !last { bytes.append(UInt8(ascii: ",")) }
             empty[empty.count - 1] = false
             if indented { newline() }
         }
         if let key {
-            Self.appendQuoted(key, to: &text)
-            text += indented ? ": " : ":"
+            Self.appendQuoted(key, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            if indented { bytes.append(UInt8(ascii: " ")) }
         }
     }
 
     private mutating func newline() {
-        text += "\n"
-        text += String(repeating: "  ", count: baseDepth + empty.count)
+        bytes.append(UInt8(ascii: "\n"))
+        for _ in 0..<(2 * (baseDepth + empty.count)) { bytes.append(UInt8(ascii: " ")) }
     }
 
-    /// Copies runs of plain bytes as whole slices: prompts and answers are long and full of
-    /// quotes and newlines, and appending them scalar by scalar was a tenth of a large run's CPU.
-    static func appendQuoted(_ value: String, to output: inout String) {
-        output += "\""
-        // Sliced as scalars, not Characters: a quote followed by a combining mark is one
-        // Character, and slicing on Character boundaries would swallow or repeat the quote.
-        let scalars = value.unicodeScalars
-        let bytes = value.utf8
-        var runStart = bytes.startIndex
-        var index = runStart
-        while index != bytes.endIndex {
-            let byte = bytes[index]
-            if byte < 0x20 || byte == 0x22 || byte == 0x5C {
-                output += Substring(scalars[runStart..<index])
-                output += escape(byte)
-                runStart = bytes.index(after: index)
+    /// Copies runs of plain bytes whole: prompts and answers are long and full of quotes
+    /// and newlines. Every byte that needs escaping is ASCII, and no byte of a multi-byte
+    /// UTF-8 sequence is below 0x80, so copying the rest as bytes keeps every scalar,
+    /// combining marks after an escaped quote included.
+    static func appendQuoted(_ value: String, to output: inout [UInt8]) {
+        var value = value
+        output.append(UInt8(ascii: "\""))
+        value.withUTF8 { utf8 in
+            var runStart = 0
+            for index in utf8.indices {
+                let byte = utf8[index]
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                appendEscape(byte, to: &output)
+                runStart = index + 1
             }
-            index = bytes.index(after: index)
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
-        output += Substring(scalars[runStart..<bytes.endIndex])
-        output += "\""
+        output.append(UInt8(ascii: "\""))
     }
 
-    private static func escape(_ byte: UInt8) -> String {
+    private static func appendEscape(_ byte: UInt8, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\\"))
         switch byte {
-        case 0x22: return "\\\""
-        case 0x5C: return "\\\\"
-        case 0x0A: return "\\n"
-        case 0x0D: return "\\r"
-        case 0x09: return "\\t"
+        case 0x22: output.append(UInt8(ascii: "\""))
+        case 0x5C: output.append(UInt8(ascii: "\\"))
+        case 0x0A: output.append(UInt8(ascii: "n"))
+        case 0x0D: output.append(UInt8(ascii: "r"))
+        case 0x09: output.append(UInt8(ascii: "t"))
         default:
-            let hex = String(byte, radix: 16)
-            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            let hex = Array("0123456789abcdef".utf8)
+            output.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
         }
     }
 }
