@@ -152,4 +152,26 @@ struct EngineUnitTests {
         #expect(UTCTimestamp.iso8601(date) == "2023-11-14T22:13:20.250Z")
         #expect(UTCTimestamp.compact(date) == "20231114T221320Z")
     }
+
+    /// The civil date is computed by hand; gmtime_r is the reference, across leap days,
+    /// century years, the epoch and before it.
+    @Test(
+        "UTC timestamps agree with gmtime_r",
+        arguments: [
+            0, -0.001, -86_400, -2_208_988_800.5, 951_782_400, 951_868_799.999, 4_107_542_400, 1_709_164_800.123,
+            1_735_689_599.9995, 253_402_300_799.999,
+        ])
+    func timestampsAgreeWithGmtime(_ seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        // Date keeps its own reference point, so read the interval back from it.
+        let milliseconds = Int((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var whole = time_t((Double(milliseconds) / 1000).rounded(.down))
+        var parts = tm()
+        gmtime_r(&whole, &parts)
+        let expected = String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec),
+            ((milliseconds % 1000) + 1000) % 1000)
+        #expect(UTCTimestamp.iso8601(date) == expected)
+    }
 }
