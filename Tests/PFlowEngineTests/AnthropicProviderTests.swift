@@ -1,8 +1,9 @@
 import Foundation
-import PFlowEngine
 import PFlowMockServerCore
 import PFlowSpec
 import Testing
+
+@testable import PFlowEngine
 
 @Suite("AnthropicProvider against the mock server")
 struct AnthropicProviderTests {
@@ -11,6 +12,22 @@ struct AnthropicProviderTests {
     private func provider(_ server: MockServer, baseURL: String? = nil) throws -> AnthropicProvider {
         try AnthropicProvider(
             spec: providerSpec(.anthropic, baseURL: baseURL ?? server.baseURL), environment: environment)
+    }
+
+    /// The body is written by hand, so its exact shape is checked here.
+    @Test func requestBodyHasTheWireShape() throws {
+        let request = completionRequest("say \"hi\"\n", system: "Analyst.")
+        let body = try #require(
+            try JSONSerialization.jsonObject(with: Data(AnthropicProvider.body(of: request).utf8)) as? NSDictionary)
+        let expected: NSDictionary = [
+            "model": "test-model", "max_tokens": 100, "temperature": 0.2, "system": "Analyst.",
+            "messages": [["role": "user", "content": "say \"hi\"\n"]],
+        ]
+        #expect(body == expected)
+        let bare = try #require(
+            try JSONSerialization.jsonObject(with: Data(AnthropicProvider.body(of: completionRequest("x", system: "")).utf8))
+                as? [String: Any])
+        #expect(bare["system"] == nil)
     }
 
     @Test func parsesTextBlocksAndUsage() async throws {

@@ -1,8 +1,9 @@
 import Foundation
-import PFlowEngine
 import PFlowMockServerCore
 import PFlowSpec
 import Testing
+
+@testable import PFlowEngine
 
 @Suite("OpenAIProvider against the mock server")
 struct OpenAIProviderTests {
@@ -24,6 +25,22 @@ struct OpenAIProviderTests {
             #expect(record.path == "/v1/chat/completions")
             #expect(record.authorization)
         }
+    }
+
+    /// The body is written by hand, so its exact shape is checked here.
+    @Test func requestBodyHasTheWireShape() throws {
+        let request = completionRequest("say \"hi\"\n", system: "Be brief.")
+        let body = try #require(
+            try JSONSerialization.jsonObject(with: Data(OpenAIProvider.body(of: request).utf8)) as? NSDictionary)
+        let expected: NSDictionary = [
+            "model": "test-model", "max_tokens": 100, "temperature": 0.2,
+            "messages": [["role": "system", "content": "Be brief."], ["role": "user", "content": "say \"hi\"\n"]],
+        ]
+        #expect(body == expected)
+        let bare = try #require(
+            try JSONSerialization.jsonObject(with: Data(OpenAIProvider.body(of: completionRequest("x", system: "")).utf8))
+                as? [String: Any])
+        #expect((bare["messages"] as? [[String: String]]) == [["role": "user", "content": "x"]])
     }
 
     @Test func textWithJSONSpecialCharactersRoundTrips() async throws {

@@ -10,7 +10,6 @@ public struct AnthropicProvider: LLMProvider {
     public static let apiVersion = "2023-06-01"
 
     private let endpoint: HTTPEndpoint
-    private let encoder = JSONEncoder()
 
     public init(
         spec: ProviderSpec, environment: [String: String], transport: HTTPTransport = .shared
@@ -25,16 +24,7 @@ public struct AnthropicProvider: LLMProvider {
     }
 
     public func complete(_ request: CompletionRequest) async throws(ProviderError) -> CompletionResponse {
-        let body = MessagesRequest(
-            model: request.model, max_tokens: request.maxTokens,
-            system: request.system.flatMap { $0.isEmpty ? nil : $0 },
-            messages: [.init(role: "user", content: request.prompt)], temperature: request.temperature)
-        let data: Data
-        do { data = try encoder.encode(body) } catch {
-            throw ProviderError(.configuration, "could not encode the request: \(error)")
-        }
-
-        let response = try await endpoint.post(data)
+        let response = try await endpoint.post(Data(Self.body(of: request).utf8))
         let message = try endpoint.decode(MessagesResponse.self, from: response)
         let texts = message.content.filter { $0.type == "text" }.compactMap(\.text)
         guard !texts.isEmpty else {
@@ -47,20 +37,22 @@ public struct AnthropicProvider: LLMProvider {
     }
 }
 
-// Field names follow the wire format, hence the snake_case.
-private struct MessagesRequest: Encodable {
-    struct Message: Encodable {
-        var role: String
-        var content: String
+extension AnthropicProvider {
+    /// The request's JSON body.
+    static func body(of request: CompletionRequest) -> String {
+        JSONWriter.line { json in
+            json.add("model", request.model)
+            json.add("max_tokens", request.maxTokens)
+            json.add("system", request.system.flatMap { $0.isEmpty ? nil : $0 })
+            json.beginArray("messages")
+            json.addMessage(role: "user", content: request.prompt)
+            json.endArray()
+            json.add("temperature", request.temperature)
+        }
     }
-
-    var model: String
-    var max_tokens: Int
-    var system: String?
-    var messages: [Message]
-    var temperature: Double
 }
 
+// Field names follow the wire format, hence the snake_case.
 private struct MessagesResponse: Decodable {
     struct Block: Decodable {
         var type: String

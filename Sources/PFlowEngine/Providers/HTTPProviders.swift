@@ -16,3 +16,14 @@ public func makeHTTPProvider(
         throw ProviderError(.configuration, "provider '\(spec.name)': the mock provider is not an HTTP provider")
     }
 }
+
+extension JSONWriter {
+    /// One chat message, as both APIs spell it. The request bodies are written by hand
+    /// like the run's files: JSONEncoder was 4 % of a 10,000-branch run's CPU.
+    mutating func addMessage(role: String, content: String) {
+        beginObject()
+        add("role", role)
+        add("content", content)
+        endObject()
+    }
+}

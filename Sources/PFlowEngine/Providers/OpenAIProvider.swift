@@ -7,7 +7,6 @@ import PFlowSpec
 /// OpenRouter all accept this request shape; only `base_url`, the key and extra headers differ.
 public struct OpenAIProvider: LLMProvider {
     private let endpoint: HTTPEndpoint
-    private let encoder = JSONEncoder()
 
     public init(
         spec: ProviderSpec, environment: [String: String], transport: HTTPTransport = .shared
@@ -18,17 +17,7 @@ public struct OpenAIProvider: LLMProvider {
     }
 
     public func complete(_ request: CompletionRequest) async throws(ProviderError) -> CompletionResponse {
-        var messages: [ChatRequest.Message] = []
-        if let system = request.system, !system.isEmpty { messages.append(.init(role: "system", content: system)) }
-        messages.append(.init(role: "user", content: request.prompt))
-        let body = ChatRequest(
-            model: request.model, messages: messages, max_tokens: request.maxTokens, temperature: request.temperature)
-        let data: Data
-        do { data = try encoder.encode(body) } catch {
-            throw ProviderError(.configuration, "could not encode the request: \(error)")
-        }
-
-        let response = try await endpoint.post(data)
+        let response = try await endpoint.post(Data(Self.body(of: request).utf8))
         let completion = try endpoint.decode(ChatCompletion.self, from: response)
         guard let choice = completion.choices.first else {
             throw endpoint.invalidResponse("has an empty 'choices' list", response)
@@ -43,19 +32,22 @@ public struct OpenAIProvider: LLMProvider {
     }
 }
 
-// Field names follow the wire format, hence the snake_case.
-private struct ChatRequest: Encodable {
-    struct Message: Encodable {
-        var role: String
-        var content: String
+extension OpenAIProvider {
+    /// The request's JSON body.
+    static func body(of request: CompletionRequest) -> String {
+        JSONWriter.line { json in
+            json.add("model", request.model)
+            json.beginArray("messages")
+            if let system = request.system, !system.isEmpty { json.addMessage(role: "system", content: system) }
+            json.addMessage(role: "user", content: request.prompt)
+            json.endArray()
+            json.add("max_tokens", request.maxTokens)
+            json.add("temperature", request.temperature)
+        }
     }
-
-    var model: String
-    var messages: [Message]
-    var max_tokens: Int
-    var temperature: Double
 }
 
+// Field names follow the wire format, hence the snake_case.
 private struct ChatCompletion: Decodable {
     struct Choice: Decodable {
         var message: Message
