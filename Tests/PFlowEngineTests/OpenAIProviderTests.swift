@@ -84,6 +84,13 @@ struct OpenAIProviderTests {
                 await failure(of: provider(server), completionRequest("[mock:status=503 retry-after=3]")))
             #expect(unavailable.kind == .server)
             #expect(unavailable.retryAfter == .seconds(3))
+            for status in [408, 409] {
+                let transient = try #require(
+                    await failure(of: provider(server), completionRequest("[mock:status=\(status)]")))
+                #expect(transient.isRetryable, "HTTP \(status)")
+            }
+            let badRequest = try #require(await failure(of: provider(server), completionRequest("[mock:status=422]")))
+            #expect(!badRequest.isRetryable)
         }
     }
 

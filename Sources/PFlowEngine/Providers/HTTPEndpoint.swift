@@ -135,8 +135,10 @@ struct HTTPEndpoint: Sendable {
             return ProviderError(
                 .rateLimited, "\(host) rate limited the request\(explained)\(hint)", httpStatus: status,
                 retryAfter: retryAfter)
-        case 500...599:
+        case 500...599, 408, 409:
             // 503 and 529 often say when to come back; the engine's backoff honours it.
+            // 408 (the server gave up waiting) and 409 (a lock timed out) are transient
+            // too: both APIs' official SDKs retry them.
             let retryAfter = response.header("Retry-After").flatMap { RetryAfter.parse($0) }
             return ProviderError(
                 .server, "\(host) failed with HTTP \(status)\(explained)", httpStatus: status, retryAfter: retryAfter)

@@ -68,9 +68,9 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
     public enum Kind: String, Sendable, Hashable, Codable {
         /// 429.
         case rateLimited = "rate_limited"
-        /// 5xx.
+        /// 5xx, 408 and 409: the server's trouble, worth another attempt.
         case server
-        /// 4xx other than 429 (400, 401, 403, 404...): retrying will not help.
+        /// 4xx other than 408, 409 and 429 (400, 401, 403, 404...): retrying will not help.
         case client
         /// Refused, reset, DNS, TLS: no usable response.
         case connection
@@ -98,7 +98,7 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         self.retryAfter = retryAfter
     }
 
-    /// Timeouts, 429, 5xx and connection errors are worth another attempt.
+    /// Timeouts, 408, 409, 429, 5xx and connection errors are worth another attempt.
     public var isRetryable: Bool {
         switch kind {
         case .rateLimited, .server, .connection, .timeout: true
