@@ -45,9 +45,12 @@ public final class AsyncSemaphore: Sendable {
     }
 
     private let state: Mutex<State>
+    /// The permits it started with.
+    public let capacity: Int
 
     public init(permits: Int) {
-        state = Mutex(State(available: max(1, permits)))
+        capacity = max(1, permits)
+        state = Mutex(State(available: capacity))
     }
 
     /// Waits for a permit. Throws `CancellationError` if the task is cancelled first, in

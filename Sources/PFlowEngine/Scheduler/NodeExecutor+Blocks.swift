@@ -21,8 +21,8 @@ extension NodeExecutor {
             }
         case .repeat(_, let step):
             return await runBlock(
-                id: block.id, kind: "parallel", ids: ids, policy: block.policy, window: Self.branchWindow,
-                scope: scope, after: entry
+                id: block.id, kind: "parallel", ids: ids, policy: block.policy,
+                window: branchWindow(for: step, policy: block.policy, scope: scope), scope: scope, after: entry
             ) { index, blockScope in
                 var branch = step
                 branch.id = ids[index]
@@ -49,14 +49,30 @@ extension NodeExecutor {
         journal.registerMapBranches(
             map.id, ids: ids, provider: settings.providerName, model: modelName(settings: settings))
         return await runBlock(
-            id: map.id, kind: "map", ids: ids, policy: map.policy, window: Self.branchWindow, scope: scope,
-            after: entry
+            id: map.id, kind: "map", ids: ids, policy: map.policy,
+            window: branchWindow(for: map.step, policy: map.policy, scope: scope), scope: scope, after: entry
         ) { index, blockScope in
             var branch = map.step
             branch.id = ids[index]
             let item = TemplateRenderer.ItemScope(name: map.itemName, item: items[index])
             return await runStep(branch, scope: blockScope, item: item, after: entry)
         }
+    }
+
+    /// How many branches of a map or repeat to keep as tasks. Each branch is one step, so
+    /// no more than the tightest limit over it can hold a request at once; twice that keeps
+    /// the next ones queued for the slots. Tasks beyond only wait on a semaphore, at about
+    /// 15 KB each: a full window of 8,192 held 120 MB behind `max_concurrency: 64`.
+    private func branchWindow(for step: StepSpec, policy: BlockPolicy, scope: ExecutionScope) -> Int {
+        var capacities = scope.limits.map(\.capacity)
+        if let limit = policy.maxConcurrency { capacities.append(limit) }
+        if let runLimit { capacities.append(runLimit.capacity) }
+        if let provider = registry.entry(named: StepSettings(step: step, workflow: workflow).providerName) {
+            if let limit = provider.concurrency { capacities.append(limit.capacity) }
+            if provider.usesNetwork, let networkLimit { capacities.append(networkLimit.capacity) }
+        }
+        guard let tightest = capacities.min() else { return Self.branchWindow }
+        return min(Self.branchWindow, 2 * tightest)
     }
 
     /// Runs a block's branches in a TaskGroup and applies its policy as results arrive:
