@@ -57,6 +57,24 @@ struct RunJournalTests {
         #expect(back.totals.requests == 3 && back.totals.statuses == ["pending": 3, "running": 1, "succeeded": 1])
     }
 
+    /// run.json is streamed to disk a megabyte at a time: one past several megabytes must
+    /// come out whole, byte for byte, and a write that fails leaves the previous file.
+    @Test("A run.json of many megabytes is streamed whole")
+    func largeDocumentsAreStreamedWhole() throws {
+        let scratch = ScratchDirectory()
+        let (journal, path) = Self.journal(in: scratch)
+        journal.registerMap("fan")
+        let ids = (0..<20_000).map { "fan.\($0)" }
+        journal.registerMapBranches("fan", ids: ids, provider: "p", model: "m")
+        for id in ids.prefix(500) { journal.updateStep(id) { $0.error = String(repeating: "é\"", count: 200) } }
+        try journal.write(force: true)
+        let written = try #require(scratch.read(path))
+        #expect(written.utf8.count > 4 << 20)
+        #expect(written == journal.snapshot().jsonDocument)
+        let back = try JSONDecoder().decode(RunManifest.self, from: Data(written.utf8))
+        #expect(back.steps.count == 20_000 && back.steps.last?.id == "fan.19999")
+    }
+
     @Test("A step's entry keeps the layout run.json has always had")
     func stepEntryLayout() {
         let entry = RunManifest.StepEntry(

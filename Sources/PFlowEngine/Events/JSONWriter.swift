@@ -13,6 +13,8 @@ struct JSONWriter {
     private let baseDepth: Int
     /// One entry per open container: whether it has no member yet.
     private var empty: [Bool] = []
+    /// Where `flushIfLarge` hands the bytes so far, for a document streamed to a file.
+    private var sink: ((UnsafeRawBufferPointer) -> Void)?
 
     init(indented: Bool, depth: Int = 0) {
         self.indented = indented
@@ -73,12 +75,35 @@ struct JSONWriter {
 
     /// An indented JSON document ending in a newline.
     static func document(_ build: (inout JSONWriter) -> Void) -> String {
-        var writer = JSONWriter(indented: true)
-        writer.beginObject()
-        build(&writer)
-        writer.endObject()
-        writer.bytes.append(UInt8(ascii: "\n"))
-        return writer.text
+        var bytes: [UInt8] = []
+        streamDocument(to: { bytes.append(contentsOf: $0) }, build)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// An indented JSON document ending in a newline, handed to `write` in pieces of about a
+    /// megabyte (wherever `build` calls `flushIfLarge`), so that run.json for a million
+    /// steps (350 MB) is never held whole, nor copied into a String on its way out.
+    static func streamDocument(to write: (UnsafeRawBufferPointer) -> Void, _ build: (inout JSONWriter) -> Void) {
+        withoutActuallyEscaping(write) { write in
+            var writer = JSONWriter(indented: true)
+            writer.sink = write
+            writer.beginObject()
+            build(&writer)
+            writer.endObject()
+            writer.bytes.append(UInt8(ascii: "\n"))
+            writer.flush()
+        }
+    }
+
+    /// Hands the bytes so far to the stream's `write` once they pass a megabyte.
+    mutating func flushIfLarge() {
+        if bytes.count >= 1 << 20 { flush() }
+    }
+
+    private mutating func flush() {
+        guard let sink else { return }
+        bytes.withUnsafeBytes { sink($0) }
+        bytes.removeAll(keepingCapacity: true)
     }
 
     /// One indented object, laid out to sit `depth` levels deep in a document.

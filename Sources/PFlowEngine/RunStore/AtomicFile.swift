@@ -36,14 +36,25 @@ enum AtomicFile {
     }
 
     private static func replace(_ bytes: UnsafeRawBufferPointer, at path: String) throws(RunStoreError) {
+        try replace(at: path) { write in write(bytes) }
+    }
+
+    /// Writes a file that is rewritten in place from pieces `produce` hands to `write`, so a
+    /// large document never has to exist whole in memory: run.json.
+    static func replace(
+        at path: String, _ produce: (_ write: (UnsafeRawBufferPointer) -> Void) -> Void
+    ) throws(RunStoreError) {
         let temporary = temporaryPath(for: path)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure("cannot create", temporary) }
-        guard writeAll(bytes, to: fd) else {
-            let error = failure("cannot write", temporary)
+        var writeError: RunStoreError?
+        produce { bytes in
+            if writeError == nil && !writeAll(bytes, to: fd) { writeError = failure("cannot write", temporary) }
+        }
+        if let writeError {
             close(fd)
             unlink(temporary)
-            throw error
+            throw writeError
         }
         guard close(fd) == 0 else {
             let error = failure("cannot write", temporary)

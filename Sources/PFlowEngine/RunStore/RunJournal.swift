@@ -142,7 +142,9 @@ final class RunJournal: Sendable {
                     s.encodedSteps[item.index] = item.element
                 }
             }
-            try AtomicFile.replace(pending.manifest.jsonDocument(stepElements: pending.elements), at: path)
+            try AtomicFile.replace(at: path) { write in
+                pending.manifest.writeDocument(stepElements: pending.elements, to: write)
+            }
         }
         return start.duration(to: clock.now)
     }

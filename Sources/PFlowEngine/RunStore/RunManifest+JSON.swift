@@ -1,14 +1,17 @@
 extension RunManifest {
     /// run.json, with the same keys the Codable conformance reads.
     var jsonDocument: String {
-        jsonDocument(stepElements: steps.map(\.jsonArrayElement))
+        var bytes: [UInt8] = []
+        writeDocument(stepElements: steps.map(\.jsonArrayElement)) { bytes.append(contentsOf: $0) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// run.json with its `steps` array made of entries encoded beforehand, in order: the
-    /// journal keeps each step's encoding until that step changes, so a rewrite during a
-    /// ten-thousand-step run re-encodes only what changed since the last one.
-    func jsonDocument(stepElements: [String]) -> String {
-        JSONWriter.document { json in
+    /// run.json streamed to `write`, with its `steps` array made of entries encoded
+    /// beforehand, in order: the journal keeps each step's encoding until that step
+    /// changes, so a rewrite during a ten-thousand-step run re-encodes only what changed
+    /// since the last one.
+    func writeDocument(stepElements: [String], to write: (UnsafeRawBufferPointer) -> Void) {
+        JSONWriter.streamDocument(to: write) { json in
             json.add("format", format)
             json.add("run", run)
             json.add("status", status.rawValue)
@@ -75,7 +78,10 @@ extension RunManifest {
             }
             json.endArray()
             json.beginArray("steps")
-            for element in stepElements { json.addEncoded(nil, element) }
+            for element in stepElements {
+                json.addEncoded(nil, element)
+                json.flushIfLarge()
+            }
             json.endArray()
         }
     }
