@@ -192,7 +192,7 @@ extension NodeExecutor {
             step.error = nil
         }
         let chain = ChainLink(stepID: id, duration: duration, after: entry)
-        board.publish(id, Settlement(status: .succeeded, text: text, chain: chain))
+        board.publish(id, Settlement(status: .succeeded, text: keptAnswers.keeps(id) ? text : nil, chain: chain))
         resume?.reused.add()
         events.emit(.stepReused, step: id, status: NodeStatus.succeeded.rawValue)
         return NodeOutcome(status: .succeeded, chain: chain)
@@ -253,7 +253,9 @@ extension NodeExecutor {
         }
         let chain = ChainLink(stepID: id, duration: duration, after: entry)
         board.publish(
-            id, Settlement(status: status, text: status == .succeeded ? response?.text : nil, chain: chain))
+            id,
+            Settlement(
+                status: status, text: status == .succeeded && keptAnswers.keeps(id) ? response?.text : nil, chain: chain))
         events.emit(
             .stepFinished, step: id, status: status.rawValue, error: errorMessage, usage: response?.usage,
             duration: duration)

@@ -28,6 +28,8 @@ struct NodeExecutor: Sendable {
     let events: EventEmitter
     let registry: ProviderRegistry
     let renderer: TemplateRenderer
+    /// Which answers stay on the board once published.
+    let keptAnswers: KeptAnswers
     let expander: MapExpander
     let clock: RunClock
     /// The run's `max_concurrency` (or `--max-concurrency`).

@@ -100,7 +100,7 @@ public struct ResumeOptions: Sendable, Hashable {
 public final class WorkflowRun: Sendable {
     public let directory: RunDirectory
     private let workflow: Workflow
-    private let executor: NodeExecutor
+    let executor: NodeExecutor
     private let journal: RunJournal
     private let events: EventEmitter
     private let log: EventLog
@@ -248,6 +248,7 @@ public final class WorkflowRun: Sendable {
         var executor = NodeExecutor(
             workflow: workflow, directory: directory, board: board, journal: journal, events: events,
             registry: registry, renderer: TemplateRenderer(inputs: setup.inputs.values, board: board),
+            keptAnswers: KeptAnswers(workflow: workflow, output: Self.outputStepID(of: workflow)),
             expander: setup.expander, clock: runClock,
             runLimit: manifest.maxConcurrency.map { AsyncSemaphore(permits: $0) },
             networkLimit: registry.usesNetwork ? request.networkConcurrencyCeiling.map { AsyncSemaphore(permits: $0) } : nil)
@@ -352,7 +353,7 @@ public final class WorkflowRun: Sendable {
         }
 
         var resultPath: String?
-        if let outputID = outputStepID(), executor.board.settlement(of: outputID)?.status == .succeeded {
+        if let outputID = Self.outputStepID(of: workflow), executor.board.settlement(of: outputID)?.status == .succeeded {
             let text = executor.renderer.text(of: outputID)
             do {
                 try AtomicFile.write(text, to: directory.resultPath)
@@ -398,8 +399,9 @@ public final class WorkflowRun: Sendable {
             })
     }
 
-    /// `output:`, else the last top-level item when it is a plain step.
-    private func outputStepID() -> String? {
+    /// The step whose answer becomes result.md: `output:`, else the last top-level item
+    /// when it is a plain step.
+    private static func outputStepID(of workflow: Workflow) -> String? {
         if let output = workflow.output { return output.value }
         if case .step(let step)? = workflow.steps.last { return step.id }
         return nil
