@@ -6,7 +6,6 @@
 public struct RunClock: Sendable {
     private let sleeper: @Sendable (Duration) async throws -> Void
     private let reader: @Sendable () -> Duration
-    private let scheduler: @Sendable (Duration, @escaping @Sendable () -> Void) -> ScheduledAction
 
     public init(_ clock: any Clock<Duration>) {
         self.init(opening: clock)
@@ -16,23 +15,6 @@ public struct RunClock: Sendable {
         let origin = clock.now
         sleeper = { duration in try await clock.sleep(for: duration) }
         reader = { origin.duration(to: clock.now) }
-        if clock is ContinuousClock {
-            scheduler = { delay, action in TimerQueue.shared.schedule(after: delay, action) }
-        } else {
-            // Other clocks (tests) see the delay as a sleep, like every other wait.
-            scheduler = { delay, action in
-                let task = Task {
-                    do { try await clock.sleep(for: delay) } catch { return }
-                    action()
-                }
-                return ScheduledAction { task.cancel() }
-            }
-        }
-    }
-
-    /// Runs `action` once `delay` has passed on this clock, unless cancelled first.
-    func schedule(after delay: Duration, _ action: @escaping @Sendable () -> Void) -> ScheduledAction {
-        scheduler(delay, action)
     }
 
     public static var continuous: RunClock { RunClock(ContinuousClock()) }
@@ -48,11 +30,6 @@ public struct RunClock: Sendable {
 
     /// Monotonic time since this clock value was made.
     public func now() -> Duration { reader() }
-}
-
-/// A pending `RunClock.schedule`; cancelling after it ran does nothing.
-struct ScheduledAction: Sendable {
-    let cancel: @Sendable () -> Void
 }
 
 extension Duration {
