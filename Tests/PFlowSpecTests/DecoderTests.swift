@@ -101,7 +101,19 @@ import Testing
             if case .step(let s) = node { return s.prompt.source }
             return nil
         }
-        #expect(prompts == ["Summarise the plan.", "Summarise the plan.", "Again."])
+        #expect(prompts == ["Summarise the plan.", "Summarise the plan.", "Again.", "Carefully."])
+        guard case .step(let fourth) = w.steps[3] else {
+            Issue.record("fourth is not a step")
+            return
+        }
+        // `<<: *careful` brings in the timeout; the step's own retries win over the merged ones.
+        #expect(fourth.timeout == .seconds(20) && fourth.retries == 3)
+    }
+
+    @Test func aMistakeInAMergedMappingIsReportedWhereItIsWritten() {
+        let result = load("x-base: &base\n  retires: 2\nsteps:\n  - id: a\n    <<: *base\n    prompt: A\n")
+        #expect(result.rendered.count == 1)
+        #expect(result.rendered.first?.hasPrefix("test.yaml:2:3: error: unknown key 'retires'") == true, "\(result.rendered)")
     }
 
     @Test func decodingContinuesAfterErrorsAndKeepsTheModel() {

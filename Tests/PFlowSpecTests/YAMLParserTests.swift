@@ -41,6 +41,45 @@ import Testing
         #expect(root.expandedSize == 1 + 3 + 3 * 3)
     }
 
+    /// `<<` merges mappings in, as docker-compose and Kubernetes files use it.
+    @Test func mergeKeysCopyInWhatTheMappingDoesNotSet() throws {
+        let text = """
+            base: &base {provider: fast, timeout: 30s, retries: 2}
+            more: &more {retries: 5, temperature: 0.1}
+            one:
+              <<: *base
+              timeout: 1m
+            two:
+              retries: 9
+              <<: [*more, *base]
+            three: {"<<": *base}
+            """
+        let result = parse(text)
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics.map(\.rendered))")
+        let pairs = try #require(result.root?.mapping)
+        func entries(_ index: Int) -> [String: String] {
+            var entries: [String: String] = [:]
+            for pair in pairs[index].value.mapping ?? [] {
+                entries[pair.key.scalar?.value ?? "?"] = pair.value.scalar?.value ?? "(node)"
+            }
+            return entries
+        }
+        #expect(entries(2) == ["provider": "fast", "timeout": "1m", "retries": "2"])
+        #expect(entries(3) == ["retries": "9", "temperature": "0.1", "provider": "fast", "timeout": "30s"])
+        #expect(entries(4) == ["<<": "(node)"], "a quoted '<<' is an ordinary key")
+        // Merged entries keep the marks of where they are written.
+        let merged = try #require(pairs[2].value.mapping?.first { $0.key.scalar?.value == "provider" })
+        #expect(merged.key.start == YAMLMark(line: 1, column: 14))
+    }
+
+    @Test func aMergeKeyOnAScalarIsAnError() {
+        let rendered = messages("a:\n  <<: 5\n  x: 1\n")
+        #expect(rendered.count == 1)
+        #expect(
+            rendered.first?.hasPrefix(
+                "t.yaml:2:7: error: a merge key '<<' takes a mapping or a list of mappings, found an integer") == true)
+    }
+
     @Test func undefinedAliasIsReported() {
         #expect(messages("a: *nope\n") == ["t.yaml:1:4: error: alias '*nope' refers to no anchor defined before it"])
     }

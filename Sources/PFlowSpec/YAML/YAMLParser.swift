@@ -219,13 +219,47 @@ private struct TreeBuilder {
 
     private mutating func close(at end: YAMLMark) {
         guard let collection = stack.popLast() else { return }
-        let content: YAMLNode.Content = collection.isMapping ? .mapping(collection.pairs) : .sequence(collection.items)
+        let content: YAMLNode.Content =
+            collection.isMapping ? .mapping(resolvingMergeKeys(collection.pairs)) : .sequence(collection.items)
         let node = YAMLNode(content, start: collection.start, end: end, expandedSize: collection.expandedSize)
         if let anchor = collection.anchor {
             openAnchors.remove(anchor)
             anchors[anchor] = node
         }
         attach(node)
+    }
+
+    /// YAML's merge key: `<<: *base` (or a list of aliases) copies in the entries of those
+    /// mappings that this one does not set itself; an earlier mapping in the list wins over
+    /// a later one. The merged entries keep their own marks, so a mistake in them is
+    /// reported where it is written. A quoted `"<<"` is an ordinary key.
+    private mutating func resolvingMergeKeys(_ pairs: [YAMLPair]) -> [YAMLPair] {
+        guard pairs.contains(where: Self.isMergeKey) else { return pairs }
+        var explicit = Set(pairs.filter { !Self.isMergeKey($0) }.compactMap { $0.key.scalar?.value })
+        var resolved: [YAMLPair] = []
+        for pair in pairs {
+            guard Self.isMergeKey(pair) else {
+                resolved.append(pair)
+                continue
+            }
+            let sources = pair.value.sequence ?? [pair.value]
+            for source in sources {
+                if case .invalid = source.content { continue }
+                guard let merged = source.mapping else {
+                    diagnostics.append(.badMergeValue(source.kindDescription, at: location(source.start)))
+                    continue
+                }
+                for entry in merged where explicit.insert(entry.key.scalar?.value ?? "").inserted {
+                    resolved.append(entry)
+                }
+            }
+        }
+        return resolved
+    }
+
+    private static func isMergeKey(_ pair: YAMLPair) -> Bool {
+        guard let key = pair.key.scalar else { return false }
+        return key.value == "<<" && key.isPlainUntagged
     }
 
     private mutating func attach(_ node: YAMLNode) {
@@ -311,6 +345,12 @@ extension Diagnostic {
 
     static func nestingTooDeep(limit: Int, at location: SourceLocation) -> Diagnostic {
         .error("lists and mappings are nested more than \(limit) deep", at: location)
+    }
+
+    static func badMergeValue(_ found: String, at location: SourceLocation) -> Diagnostic {
+        .error(
+            "a merge key '<<' takes a mapping or a list of mappings, found \(found)", at: location,
+            notes: ["for example '<<: *defaults', with '&defaults' on a mapping written before it"])
     }
 
     static func duplicateKey(_ key: String, first: SourceLocation, at location: SourceLocation) -> Diagnostic {
