@@ -22,21 +22,9 @@ enum AtomicFile {
             Result { () throws(RunStoreError) in
                 let raw = UnsafeRawBufferPointer(bytes)
                 if linkNew(raw, at: path) { return }
-                try replace(raw, at: path)
+                try replace(at: path) { write in write(raw) }
             }
         }.get()
-    }
-
-    /// Writes a file that is rewritten in place: run.json.
-    static func replace(_ text: String, at path: String) throws(RunStoreError) {
-        var text = text
-        try text.withUTF8 { bytes in
-            Result { () throws(RunStoreError) in try replace(UnsafeRawBufferPointer(bytes), at: path) }
-        }.get()
-    }
-
-    private static func replace(_ bytes: UnsafeRawBufferPointer, at path: String) throws(RunStoreError) {
-        try replace(at: path) { write in write(bytes) }
     }
 
     /// Writes a file that is rewritten in place from pieces `produce` hands to `write`, so a
