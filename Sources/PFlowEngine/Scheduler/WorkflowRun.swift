@@ -338,7 +338,8 @@ public final class WorkflowRun: Sendable {
     }
 
     private func finish(_ outcome: NodeOutcome, interrupted: Bool) -> RunSummary {
-        var snapshot = journal.snapshot()
+        // Every step has settled: what is read from this snapshot no longer changes.
+        let snapshot = journal.snapshot()
         let status: RunStatus
         var error: String?
         if interrupted {
@@ -378,7 +379,6 @@ public final class WorkflowRun: Sendable {
         }
         var writeError: String?
         do { try journal.write(force: true) } catch { writeError = error.message }
-        snapshot = journal.snapshot()
         events.emit(.runFinished, status: status.rawValue, error: error ?? writeError, duration: wall)
         log.flush()
 
