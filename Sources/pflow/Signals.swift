@@ -23,24 +23,30 @@ final class InterruptWatcher: @unchecked Sendable {
         }
         self.sources = sources
         for source in sources {
-            source.setEventHandler { [self] in
-                let seen = self.count.withLock { value -> Int in
-                    value += 1
+            // The handler holds its source until `stop` clears it.
+            source.setEventHandler { [self, source] in
+                // A source coalesces signals that arrive before its handler runs: two quick
+                // Ctrl-Cs can be one event with data 2, and must still mean "stop at once".
+                let signals = max(1, Int(source.data))
+                let before = self.count.withLock { value -> Int in
+                    defer { value += signals }
                     return value
                 }
-                if seen == 1 { first() } else { again() }
+                if before == 0 { first() }
+                if before + signals > 1 { again() }
             }
             source.resume()
         }
     }
 
-    /// Gives the signals back to their default handlers.
+    /// Stops watching once the run has ended. The signals stay ignored: a second one that
+    /// arrives after the run has ended (run.json is final by then) must not kill the
+    /// process by their default action in the moment before it exits with the run's own
+    /// status; restoring the defaults here let it die of SIGINT instead of exiting 130.
     func stop() {
         for source in sources {
             source.setEventHandler(handler: nil)
             source.cancel()
         }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
     }
 }
