@@ -24,10 +24,12 @@ enum MockBodies {
                 emptyChoices
                 ? "[]"
                 : #"[{"index":0,"message":{"role":"assistant","content":\#(quotedText)},"finish_reason":"stop"}]"#
-            body = #"{"id":"chatcmpl-mock-\#(seq)","object":"chat.completion","created":\#(Int(Date().timeIntervalSince1970)),"model":\#(quotedModel),"choices":\#(choices),"usage":{"prompt_tokens":\#(inputTokens),"completion_tokens":\#(outputTokens),"total_tokens":\#(inputTokens + outputTokens)}}"#
+            body =
+                #"{"id":"chatcmpl-mock-\#(seq)","object":"chat.completion","created":\#(Int(Date().timeIntervalSince1970)),"model":\#(quotedModel),"choices":\#(choices),"usage":{"prompt_tokens":\#(inputTokens),"completion_tokens":\#(outputTokens),"total_tokens":\#(inputTokens + outputTokens)}}"#
         case .anthropic:
             let content = emptyChoices ? "[]" : #"[{"type":"text","text":\#(quotedText)}]"#
-            body = #"{"id":"msg_mock_\#(seq)","type":"message","role":"assistant","model":\#(quotedModel),"content":\#(content),"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":\#(inputTokens),"output_tokens":\#(outputTokens)}}"#
+            body =
+                #"{"id":"msg_mock_\#(seq)","type":"message","role":"assistant","model":\#(quotedModel),"content":\#(content),"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":\#(inputTokens),"output_tokens":\#(outputTokens)}}"#
         }
         return Data(body.utf8)
     }
@@ -59,7 +61,9 @@ enum MockBodies {
         switch api {
         case .openai:
             let code: Any = status == 401 ? "invalid_api_key" : NSNull()
-            return json(["error": ["message": message, "type": openAIErrorType(status), "param": NSNull(), "code": code]])
+            return json([
+                "error": ["message": message, "type": openAIErrorType(status), "param": NSNull(), "code": code]
+            ])
         case .anthropic:
             return json(["type": "error", "error": ["type": anthropicErrorType(status), "message": message]])
         }
@@ -90,7 +94,9 @@ enum MockBodies {
 
     /// A body of exactly `size` bytes that starts like a completion; only its size matters.
     static func hugePrefix() -> Data {
-        Data(#"{"id":"chatcmpl-mock-huge","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":""#.utf8)
+        Data(
+            #"{"id":"chatcmpl-mock-huge","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":""#
+                .utf8)
     }
 
     /// Deterministic text derived from the prompt, so reruns and retries answer the same.

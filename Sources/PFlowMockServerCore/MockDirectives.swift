@@ -49,15 +49,49 @@ struct MockDirectives: Equatable {
         let value = parts.count > 1 ? parts[1] : nil
         switch (name, value) {
         case ("step", let value?): step = value
-        case ("latency", let value?): latency = MockUnits.duration(value) ?? { unknown.append(token); return nil }()
-        case ("status", let value?): status = Int(value) ?? { unknown.append(token); return nil }()
+        case ("latency", let value?):
+            latency =
+                MockUnits.duration(value)
+                ?? {
+                    unknown.append(token); return nil
+                }()
+        case ("status", let value?):
+            status =
+                Int(value)
+                ?? {
+                    unknown.append(token); return nil
+                }()
         case ("retry-after", let value?): retryAfter = value
-        case ("retry-after-date", let value?): retryAfterDate = Int(value) ?? { unknown.append(token); return nil }()
-        case ("fail-first", let value?): failFirst = Int(value) ?? { unknown.append(token); return nil }()
-        case ("slow-body", let value?): slowBody = MockUnits.duration(value) ?? { unknown.append(token); return nil }()
+        case ("retry-after-date", let value?):
+            retryAfterDate =
+                Int(value)
+                ?? {
+                    unknown.append(token); return nil
+                }()
+        case ("fail-first", let value?):
+            failFirst =
+                Int(value)
+                ?? {
+                    unknown.append(token); return nil
+                }()
+        case ("slow-body", let value?):
+            slowBody =
+                MockUnits.duration(value)
+                ?? {
+                    unknown.append(token); return nil
+                }()
         case ("slow-headers", let value?):
-            slowHeaders = MockUnits.duration(value) ?? { unknown.append(token); return nil }()
-        case ("huge", let value?): huge = MockUnits.byteCount(value) ?? { unknown.append(token); return nil }()
+            slowHeaders =
+                MockUnits.duration(value)
+                ?? {
+                    unknown.append(token); return nil
+                }()
+        case ("huge", let value?):
+            huge =
+                MockUnits.byteCount(value)
+                ?? {
+                    unknown.append(token); return nil
+                }()
         case ("redirect", let value?): redirect = value
         case ("hang", nil): hang = true
         case ("stall", nil): stall = true

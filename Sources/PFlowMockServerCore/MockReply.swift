@@ -55,7 +55,8 @@ extension MockReply {
             let list = directives.unknown.joined(separator: ", ")
             return .json(400, MockBodies.plainError("unknown mock directive(s): \(list)"))
         }
-        if let target = directives.redirect, let location = URL(string: target), !pointsAt(location, host: request.host) {
+        if let target = directives.redirect, let location = URL(string: target), !pointsAt(location, host: request.host)
+        {
             return .complete(status: 307, contentType: "text/plain", body: Data(), extraHeaders: [("Location", target)])
         }
         if let failFirst = directives.failFirst {

@@ -88,22 +88,26 @@ final class MockRequestHandler: ChannelInboundHandler {
         case (.POST, "/v1/messages"):
             serveAPI(context, head, path: path, api: .anthropic)
         case (_, "/v1/chat/completions"), (_, "/chat/completions"), (_, "/v1/messages"):
-            respondAdmin(context, head, status: 405, contentType: "application/json",
+            respondAdmin(
+                context, head, status: 405, contentType: "application/json",
                 body: MockBodies.plainError("use POST for \(path)"))
         default:
-            respondAdmin(context, head, status: 404, contentType: "application/json",
+            respondAdmin(
+                context, head, status: 404, contentType: "application/json",
                 body: MockBodies.plainError("no route for \(head.method) \(path)"))
         }
     }
 
     private func serveAPI(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, path: String, api: MockAPI) {
         if bodyTooLarge {
-            return respondAdmin(context, head, status: 413, contentType: "application/json",
+            return respondAdmin(
+                context, head, status: 413, contentType: "application/json",
                 body: MockBodies.plainError("request body larger than \(Self.maxRequestBytes) bytes"))
         }
         let decoded = try? JSONDecoder().decode(MockAPIRequest.self, from: Data(body.readableBytesView))
         guard let decoded else {
-            return respondAdmin(context, head, status: 400, contentType: "application/json",
+            return respondAdmin(
+                context, head, status: 400, contentType: "application/json",
                 body: MockBodies.plainError("request body is not a JSON object"))
         }
         let model = decoded.model ?? ""
@@ -113,7 +117,8 @@ final class MockRequestHandler: ChannelInboundHandler {
         let ticket = core.state.begin(step: step, model: model)
         if api == .anthropic && head.headers.first(name: "anthropic-version") == nil {
             // The real API refuses these too; this keeps the provider honest about sending it.
-            return respondAdmin(context, head, status: 400, contentType: "application/json",
+            return respondAdmin(
+                context, head, status: 400, contentType: "application/json",
                 body: MockBodies.plainError("anthropic-version header is required"))
         }
         let credential = head.headers.first(name: "authorization") ?? head.headers.first(name: "x-api-key")
@@ -135,7 +140,8 @@ final class MockRequestHandler: ChannelInboundHandler {
         guard let active else { return }
         switch reply {
         case .complete(let status, let contentType, let body, let extraHeaders):
-            writeHead(context, version, status: status, contentType: contentType, length: body.count, extra: extraHeaders)
+            writeHead(
+                context, version, status: status, contentType: contentType, length: body.count, extra: extraHeaders)
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
             finishResponse(context)
         case .slow(let body, let duration):
@@ -143,18 +149,21 @@ final class MockRequestHandler: ChannelInboundHandler {
             context.flush()
             trickle(context, body[...], pieces: 10, interval: duration / 10, seq: active.ticket.seq)
         case .slowHeaders(let body, let duration):
-            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+            let head =
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
                 + "Connection: close\r\nX-Mock: slow-headers\r\n\r\n"
             dribble(context, Data(head.utf8)[...], then: body, interval: duration / 20, seq: active.ticket.seq)
         case .stall(let body):
             writeHead(context, version, status: 200, contentType: "application/json", length: body.count)
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body.prefix(body.count / 2))))), promise: nil)
+            context.writeAndFlush(
+                wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body.prefix(body.count / 2))))), promise: nil)
         case .reset(let body):
             writeHead(context, version, status: 200, contentType: "application/json", length: body.count)
             let half = ByteBuffer(bytes: body.prefix(body.count / 2))
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(half)))).assumeIsolated().whenComplete { _ in
                 // SO_LINGER 0 turns the close into a RST, as a crashing server or a dropped proxy does.
-                let linger = (context.channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+                let linger = (context.channel as? any SocketOptionProvider)?.setSoLinger(
+                    linger(l_onoff: 1, l_linger: 0))
                 (linger ?? context.eventLoop.makeSucceededVoidFuture()).assumeIsolated().whenComplete { _ in
                     // The server, not the client, broke this exchange.
                     self.ended(disconnected: false)
@@ -175,7 +184,9 @@ final class MockRequestHandler: ChannelInboundHandler {
 
     /// Writes in rounds of about 1 MiB and waits for each round to reach the socket, so a
     /// 2 GB body never sits in memory; hopping through `execute` keeps the stack flat.
-    private func stream(_ context: ChannelHandlerContext, remaining: Int, chunk: ByteBuffer, filler: ByteBuffer, seq: Int) {
+    private func stream(
+        _ context: ChannelHandlerContext, remaining: Int, chunk: ByteBuffer, filler: ByteBuffer, seq: Int
+    ) {
         guard active?.ticket.seq == seq else { return }
         guard remaining > 0 else { return finishResponse(context) }
         var left = remaining
@@ -183,7 +194,8 @@ final class MockRequestHandler: ChannelInboundHandler {
         var last: EventLoopFuture<Void>?
         for _ in 0..<16 where left > 0 {
             let size = min(left, next.readableBytes)
-            last = context.write(wrapOutboundOut(.body(.byteBuffer(next.getSlice(at: next.readerIndex, length: size) ?? next))))
+            last = context.write(
+                wrapOutboundOut(.body(.byteBuffer(next.getSlice(at: next.readerIndex, length: size) ?? next))))
             left -= size
             next = filler
         }
@@ -196,18 +208,24 @@ final class MockRequestHandler: ChannelInboundHandler {
         }
     }
 
-    private func trickle(_ context: ChannelHandlerContext, _ rest: Data.SubSequence, pieces: Int, interval: Duration, seq: Int) {
+    private func trickle(
+        _ context: ChannelHandlerContext, _ rest: Data.SubSequence, pieces: Int, interval: Duration, seq: Int
+    ) {
         guard active?.ticket.seq == seq else { return }
         let size = pieces <= 1 ? rest.count : rest.count / pieces
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: rest.prefix(size))))), promise: nil)
         let remaining = rest.dropFirst(size)
         if pieces <= 1 || remaining.isEmpty { return finishResponse(context) }
-        after(context, interval, seq: seq) { $0.trickle(context, remaining, pieces: pieces - 1, interval: interval, seq: seq) }
+        after(context, interval, seq: seq) {
+            $0.trickle(context, remaining, pieces: pieces - 1, interval: interval, seq: seq)
+        }
     }
 
     /// Writes raw bytes beneath the HTTP encoder, which can only send a head in one piece:
     /// the head goes out in 20 slices, then the body, then the connection closes.
-    private func dribble(_ context: ChannelHandlerContext, _ head: Data.SubSequence, then body: Data, interval: Duration, seq: Int) {
+    private func dribble(
+        _ context: ChannelHandlerContext, _ head: Data.SubSequence, then body: Data, interval: Duration, seq: Int
+    ) {
         guard active?.ticket.seq == seq,
             let raw = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
         else { return }
@@ -215,7 +233,9 @@ final class MockRequestHandler: ChannelInboundHandler {
         raw.writeAndFlush(NIOAny(ByteBuffer(bytes: head.prefix(size))), promise: nil)
         let remaining = head.dropFirst(size)
         guard remaining.isEmpty else {
-            return after(context, interval, seq: seq) { $0.dribble(context, remaining, then: body, interval: interval, seq: seq) }
+            return after(context, interval, seq: seq) {
+                $0.dribble(context, remaining, then: body, interval: interval, seq: seq)
+            }
         }
         raw.writeAndFlush(NIOAny(ByteBuffer(bytes: body))).assumeIsolated().whenComplete { _ in
             self.ended(disconnected: false)
@@ -223,7 +243,9 @@ final class MockRequestHandler: ChannelInboundHandler {
         }
     }
 
-    private func after(_ context: ChannelHandlerContext, _ delay: Duration, seq: Int, _ action: @escaping (MockRequestHandler) -> Void) {
+    private func after(
+        _ context: ChannelHandlerContext, _ delay: Duration, seq: Int, _ action: @escaping (MockRequestHandler) -> Void
+    ) {
         let milliseconds = MockUnits.milliseconds(delay)
         guard milliseconds > 0 else { return action(self) }
         let timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(milliseconds)) {
@@ -277,7 +299,8 @@ final class MockRequestHandler: ChannelInboundHandler {
         _ context: ChannelHandlerContext, _ head: HTTPRequestHead, status: Int = 200, contentType: String, body: Data
     ) {
         let keepAlive = head.isKeepAlive
-        writeHead(context, head.version, status: status, contentType: contentType, length: body.count, keepAlive: keepAlive)
+        writeHead(
+            context, head.version, status: status, contentType: contentType, length: body.count, keepAlive: keepAlive)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             if !keepAlive { context.close(promise: nil) }

@@ -55,7 +55,8 @@ public final class MockServer: Sendable {
             throw error
         }
         let port = channel.localAddress?.port ?? configuration.port
-        let flushTimer = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .milliseconds(500)) {
+        let flushTimer = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .milliseconds(500))
+        {
             _ in logFile?.flush()
         }
         return MockServer(

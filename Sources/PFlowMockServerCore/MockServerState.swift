@@ -42,8 +42,9 @@ final class MockServerState: Sendable {
         }
     }
 
-    func end(_ ticket: Ticket, path: String, api: String, status: Int, disconnected: Bool, authorization: Bool, host: String)
-    {
+    func end(
+        _ ticket: Ticket, path: String, api: String, status: Int, disconnected: Bool, authorization: Bool, host: String
+    ) {
         let record = MockRequestRecord(
             seq: ticket.seq, start: ticket.start, end: Date().timeIntervalSince1970, path: path, api: api,
             model: ticket.model, step: ticket.step, attempt: ticket.attempt, status: status,

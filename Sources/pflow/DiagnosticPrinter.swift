@@ -13,7 +13,8 @@ struct DiagnosticPrinter {
     func render(_ diagnostic: Diagnostic, source: SourceLines?) -> String {
         let location = diagnostic.location
         let place = location.line > 0 ? "\(location):" : "\(location.file):"
-        var text = style(place, .bold) + " " + style("\(diagnostic.severity.rawValue):", color(of: diagnostic.severity))
+        var text =
+            style(place, .bold) + " " + style("\(diagnostic.severity.rawValue):", color(of: diagnostic.severity))
             + " " + style(TerminalText.sanitized(diagnostic.message), .bold)
         for note in diagnostic.notes {
             text += "\n    " + style("note:", .cyan) + " " + TerminalText.sanitized(note)
@@ -35,10 +36,12 @@ struct DiagnosticPrinter {
         let suffix = end < characters.count ? "…" : ""
         let shown = prefix + String(characters[start..<end]) + suffix
         // Tabs stay tabs so the caret lines up however wide the terminal draws them.
-        let padding = (prefix.isEmpty ? "" : " ") + String(characters[start..<caretIndex].map { $0 == "\t" ? "\t" : " " })
+        let padding =
+            (prefix.isEmpty ? "" : " ") + String(characters[start..<caretIndex].map { $0 == "\t" ? "\t" : " " })
         let gutter = String(number)
         let blank = String(repeating: " ", count: gutter.count)
-        return style(" \(gutter) | ", .blue) + shown + "\n" + style(" \(blank) | ", .blue) + padding + style("^", .green)
+        return style(" \(gutter) | ", .blue) + shown + "\n" + style(" \(blank) | ", .blue) + padding
+            + style("^", .green)
     }
 
     private enum ANSI: String {

@@ -33,7 +33,9 @@ struct MapWidths {
                 let matches = Self.files(matching: pattern, in: folder)
                 widths[node.id] = matches.count
                 if matches.isEmpty { notes.append("map '\(node.id)': no file matches \(pattern) yet") }
-                if !options.allowOutside { checkContained(matches, of: pattern, in: realFolder, folder: folder, at: at) }
+                if !options.allowOutside {
+                    checkContained(matches, of: pattern, in: realFolder, folder: folder, at: at)
+                }
             case .lines(let path):
                 let file = Self.resolve(path, in: folder)
                 if !options.allowOutside { checkContained([file], of: path, in: realFolder, folder: folder, at: at) }
@@ -57,7 +59,9 @@ struct MapWidths {
                 diagnostics.append(
                     .warning(
                         "map '\(node.id)' expands to \(width) branches, each at least one request", at: at,
-                        notes: ["more than \(Self.largeWidth) branches is more often a wrong file or pattern than a plan"]))
+                        notes: [
+                            "more than \(Self.largeWidth) branches is more often a wrong file or pattern than a plan"
+                        ]))
             }
         }
     }
@@ -100,7 +104,9 @@ struct MapWidths {
         defer { globfree(&matches) }
         guard glob(full, GLOB_MARK, nil, &matches) == 0 else { return [] }
         return (0..<Int(matches.gl_pathc)).compactMap { index in
-            guard let path = matches.gl_pathv[index].map({ String(cString: $0) }), !path.hasSuffix("/") else { return nil }
+            guard let path = matches.gl_pathv[index].map({ String(cString: $0) }), !path.hasSuffix("/") else {
+                return nil
+            }
             return path
         }
     }

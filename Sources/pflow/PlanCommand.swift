@@ -62,7 +62,8 @@ struct PlanCommand: ParsableCommand {
             StandardError.write("\(plural(errors, "error")) in \(file); nothing to plan\n")
             throw ExitCode(ExitStatus.invalid)
         }
-        for name in inputs.map({ String($0.prefix { $0 != "=" }) }) where !workflow.inputs.contains(where: { $0.name == name }) {
+        for name in inputs.map({ String($0.prefix { $0 != "=" }) })
+        where !workflow.inputs.contains(where: { $0.name == name }) {
             StandardError.write("warning: '\(name)' is not an input of \(file); ignored\n")
         }
         let plan = Plan.make(graph: graph, workflow: workflow, mapWidths: widths.widths)

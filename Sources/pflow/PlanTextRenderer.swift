@@ -71,7 +71,8 @@ struct PlanTextRenderer {
         if path.boundedByTimeout.isEmpty {
             text += "about \(Duration.text(seconds: seconds)) (mock latency)"
         } else {
-            text += "at most \(Duration.text(seconds: seconds)) (timeouts stand in for: "
+            text +=
+                "at most \(Duration.text(seconds: seconds)) (timeouts stand in for: "
                 + path.boundedByTimeout.joined(separator: ", ") + ")"
         }
         if !path.unknown.isEmpty {
@@ -106,8 +107,9 @@ struct PlanTextRenderer {
             var parts: [String] = []
             if let max = provider.maxConcurrency { parts.append("max_concurrency \(max)") }
             if let rpm = provider.requestsPerMinute { parts.append("\(rpm) requests/min") }
-            lines.append("provider \(provider.name) (\(provider.kind)): "
-                + (parts.isEmpty ? "no limit" : parts.joined(separator: ", ")))
+            lines.append(
+                "provider \(provider.name) (\(provider.kind)): "
+                    + (parts.isEmpty ? "no limit" : parts.joined(separator: ", ")))
         }
         for block in plan.limits.blocks {
             var parts = ["min_success \(block.minSuccess)", "stragglers \(block.stragglers)"]

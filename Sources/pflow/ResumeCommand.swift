@@ -47,7 +47,8 @@ struct ResumeCommand: AsyncParsableCommand {
         let request = RunRequest(
             workflow: workflow, maxConcurrency: options.maxConcurrency ?? prior.manifest.maxConcurrency,
             mockProviders: mockProviders,
-            networkConcurrencyCeiling: OpenFileLimit.requestCeiling(forLimit: fileLimit), source: workflowFile.source, allowOutside: options.allowOutside)
+            networkConcurrencyCeiling: OpenFileLimit.requestCeiling(forLimit: fileLimit), source: workflowFile.source,
+            allowOutside: options.allowOutside)
 
         let session = options.session
         let (observer, live) = session.observers()

@@ -45,7 +45,8 @@ struct RunCommand: AsyncParsableCommand {
             workflow: workflow, inputs: try Self.pairs(inputs, option: "--input", value: "VALUE"),
             inputFiles: try Self.pairs(inputFiles, option: "--input-file", value: "PATH"), outputRoot: outputRoot,
             maxConcurrency: options.maxConcurrency, mockProviders: options.mock,
-            networkConcurrencyCeiling: OpenFileLimit.requestCeiling(forLimit: fileLimit), source: workflowFile.source, allowOutside: options.allowOutside)
+            networkConcurrencyCeiling: OpenFileLimit.requestCeiling(forLimit: fileLimit), source: workflowFile.source,
+            allowOutside: options.allowOutside)
 
         let session = options.session
         let (observer, live) = session.observers()

@@ -20,7 +20,9 @@ struct RunSummaryText {
             guard let count = summary.statusCounts[status], count > 0 else { return nil }
             return "\(count) \(status.rawValue)"
         }
-        lines.append("  steps         " + (counts.isEmpty ? "none" : counts.joined(separator: ", ")) + "  (\(summary.requests) requests)")
+        lines.append(
+            "  steps         " + (counts.isEmpty ? "none" : counts.joined(separator: ", "))
+                + "  (\(summary.requests) requests)")
         if let resumed = summary.resumed {
             lines.append(
                 "  resumed       \(plural(resumed.reusedSteps, "step")) reused, "
@@ -42,8 +44,11 @@ struct RunSummaryText {
 
     static func seconds(_ duration: Duration) -> String {
         let value = duration.seconds
-        return value < 10 ? String(format: "%.2fs", value) : value < 600 ? String(format: "%.1fs", value)
-            : "\(Int(value) / 60)m\(String(format: "%02d", Int(value) % 60))s"
+        return value < 10
+            ? String(format: "%.2fs", value)
+            : value < 600
+                ? String(format: "%.1fs", value)
+                : "\(Int(value) / 60)m\(String(format: "%02d", Int(value) % 60))s"
     }
 
     private func relative(_ path: String) -> String {

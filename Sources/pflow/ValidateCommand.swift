@@ -74,11 +74,12 @@ struct ValidateCommand: ParsableCommand {
     }
 
     private func printJSON(_ results: [WorkflowFile]) throws {
-        let report = ValidationReport(files: results.map { result in
-            ValidationReport.File(
-                file: result.path, valid: !result.compilation.diagnostics.hasErrors,
-                diagnostics: result.compilation.diagnostics.map(ValidationReport.Entry.init))
-        })
+        let report = ValidationReport(
+            files: results.map { result in
+                ValidationReport.File(
+                    file: result.path, valid: !result.compilation.diagnostics.hasErrors,
+                    diagnostics: result.compilation.diagnostics.map(ValidationReport.Entry.init))
+            })
         print(try report.json())
     }
 }

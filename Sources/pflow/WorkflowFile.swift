@@ -51,7 +51,8 @@ struct WorkflowFile {
         }
         let limit = WorkflowLoader.maxSourceBytes
         guard size <= limit else {
-            return .failure(ReadProblem(message: "the file is \(size) bytes; workflow files are limited to \(limit) bytes"))
+            return .failure(
+                ReadProblem(message: "the file is \(size) bytes; workflow files are limited to \(limit) bytes"))
         }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             return .failure(ReadProblem(message: "cannot open the file for reading"))

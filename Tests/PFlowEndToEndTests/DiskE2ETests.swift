@@ -102,12 +102,19 @@ struct DiskE2ETests {
         let runs = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0 != "latest" }.sorted()
         #expect(runs.count == 4)
         let snapshot = try runs.map { try Self.contents(of: folder.appendingPathComponent($0)) }
-        for files in snapshot { #expect(files.keys.sorted() == ["events.jsonl", "result.md", "run.json", "steps/one.json", "steps/one.md", "steps/two.json", "steps/two.md"]) }
+        for files in snapshot {
+            #expect(
+                files.keys.sorted() == [
+                    "events.jsonl", "result.md", "run.json", "steps/one.json", "steps/one.md", "steps/two.json",
+                    "steps/two.md",
+                ])
+        }
 
         #expect(try await runPFlow(arguments, cwd: directory.url).exitCode == 0)
         let after = try runs.map { try Self.contents(of: folder.appendingPathComponent($0)) }
         #expect(after == snapshot)
-        let latest = try FileManager.default.destinationOfSymbolicLink(atPath: folder.appendingPathComponent("latest").path)
+        let latest = try FileManager.default.destinationOfSymbolicLink(
+            atPath: folder.appendingPathComponent("latest").path)
         #expect(!runs.contains(latest))
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(latest + "/run.json").path))
         // Nothing but run folders and `latest`: no temporary left behind.

@@ -48,11 +48,13 @@ import Testing
         for command in ["validate", "plan"] {
             let refused = try await runPFlow([command, "w.yaml"], cwd: workflow.deletingLastPathComponent())
             #expect(refused.exitCode == 2)
-            #expect(refused.stderr.hasPrefix("""
-                w.yaml:8:21: error: '*.txt' reaches outside the workflow's folder: 'leak.txt' resolves to '\(realSecret)'
-                    note: pass --allow-outside to allow it
+            #expect(
+                refused.stderr.hasPrefix(
+                    """
+                    w.yaml:8:21: error: '*.txt' reaches outside the workflow's folder: 'leak.txt' resolves to '\(realSecret)'
+                        note: pass --allow-outside to allow it
 
-                """))
+                    """))
             #expect(refused.stdout == "")
         }
         let allowed = try await runPFlow(["plan", "--allow-outside", workflow.path])
@@ -71,8 +73,10 @@ import Testing
 
         let refused = try await runPFlow(["validate", workflow.path])
         #expect(refused.exitCode == 2)
-        #expect(refused.stderr.contains(
-            "w.yaml:8:22: error: 'linked/list.txt' reaches outside the workflow's folder: 'linked/list.txt' resolves to '"))
+        #expect(
+            refused.stderr.contains(
+                "w.yaml:8:22: error: 'linked/list.txt' reaches outside the workflow's folder: 'linked/list.txt' resolves to '"
+            ))
         let allowed = try await runPFlow(["validate", "--allow-outside", workflow.path])
         #expect(allowed.exitCode == 0)
         #expect(allowed.stdout == "ok: \(workflow.path)\n")
@@ -82,12 +86,15 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         _ = try directory.file("shared/list.txt", contents: "a\n\n  \nb\r\nc")
-        let workflow = try directory.file("wf/w.yaml", contents: Self.mapWorkflow(over: "{ lines: ../shared/list.txt }"))
+        let workflow = try directory.file(
+            "wf/w.yaml", contents: Self.mapWorkflow(over: "{ lines: ../shared/list.txt }"))
         let cwd = workflow.deletingLastPathComponent()
 
         let refused = try await runPFlow(["plan", "w.yaml"], cwd: cwd)
         #expect(refused.exitCode == 2)
-        #expect(refused.stderr.hasPrefix("w.yaml:8:22: error: '../shared/list.txt' reaches outside the workflow's folder\n"))
+        #expect(
+            refused.stderr.hasPrefix("w.yaml:8:22: error: '../shared/list.txt' reaches outside the workflow's folder\n")
+        )
         let allowed = try await runPFlow(["plan", "--allow-outside", "w.yaml"], cwd: cwd)
         #expect(allowed.exitCode == 0)
         #expect(allowed.stdout.contains("  1  width 3  each (map × 3)\n"))
@@ -137,21 +144,24 @@ import Testing
             #expect(!result.timedOut, "\(path)")
             #expect(result.exitCode == 0)
             #expect(result.stdout.contains("each (map × dynamic)"))
-            #expect(result.stdout.contains("note: map 'each': \(path) (input 'topics') \(problem); its width is dynamic\n"))
+            #expect(
+                result.stdout.contains("note: map 'each': \(path) (input 'topics') \(problem); its width is dynamic\n"))
         }
     }
 
     @Test func controlCharactersFromTheFileNeverReachTheTerminal() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        _ = try directory.file("w.yaml", contents: #"""
-            version: 1
-            "\e]0;owned\a\e[2J": 1
-            steps:
-              - id: a
-                prompt: hi
+        _ = try directory.file(
+            "w.yaml",
+            contents: #"""
+                version: 1
+                "\e]0;owned\a\e[2J": 1
+                steps:
+                  - id: a
+                    prompt: hi
 
-            """#)
+                """#)
         let result = try await runPFlow(["validate", "w.yaml"], cwd: directory.url)
         #expect(result.exitCode == 2)
         #expect(!result.stderr.contains("\u{1B}"))

@@ -20,13 +20,27 @@ struct HostileServerE2ETests {
     /// Every step has `retries: 1` and a 1 s attempt timeout.
     static let cases: [Case] = [
         Case(id: "reset", prompt: "[mock:step=reset reset]", kind: "connection", fragment: "127.0.0.1", requests: 2),
-        Case(id: "endless", prompt: "[mock:step=endless stall]", kind: "timeout", fragment: "no answer within", requests: 2),
-        Case(id: "invalid", prompt: "[mock:step=invalid malformed]", kind: "invalid_response", fragment: "is not valid JSON", requests: 1),
-        Case(id: "shape", prompt: "[mock:step=shape wrong-shape]", kind: "invalid_response", fragment: "has no 'choices'", requests: 1),
-        Case(id: "empty", prompt: "[mock:step=empty empty-choices]", kind: "invalid_response", fragment: "empty 'choices'", requests: 1),
-        Case(id: "html", prompt: "[mock:step=html html]", kind: "server", fragment: "HTML page: 502 Bad Gateway", requests: 2),
-        Case(id: "storm", prompt: "[mock:step=storm status=429]", kind: "rate_limited", fragment: "rate limited the request", requests: 2),
-        Case(id: "loris", prompt: "[mock:step=loris slow-headers=3s]", kind: "timeout", fragment: "no answer within", requests: 2),
+        Case(
+            id: "endless", prompt: "[mock:step=endless stall]", kind: "timeout", fragment: "no answer within",
+            requests: 2),
+        Case(
+            id: "invalid", prompt: "[mock:step=invalid malformed]", kind: "invalid_response",
+            fragment: "is not valid JSON", requests: 1),
+        Case(
+            id: "shape", prompt: "[mock:step=shape wrong-shape]", kind: "invalid_response",
+            fragment: "has no 'choices'", requests: 1),
+        Case(
+            id: "empty", prompt: "[mock:step=empty empty-choices]", kind: "invalid_response",
+            fragment: "empty 'choices'", requests: 1),
+        Case(
+            id: "html", prompt: "[mock:step=html html]", kind: "server", fragment: "HTML page: 502 Bad Gateway",
+            requests: 2),
+        Case(
+            id: "storm", prompt: "[mock:step=storm status=429]", kind: "rate_limited",
+            fragment: "rate limited the request", requests: 2),
+        Case(
+            id: "loris", prompt: "[mock:step=loris slow-headers=3s]", kind: "timeout", fragment: "no answer within",
+            requests: 2),
     ]
 
     @Test func everyFailureIsATypedErrorAndTheBlockPolicyAbsorbsIt() async throws {

@@ -43,7 +43,10 @@ struct InterruptionE2ETests {
             #expect(manifest["status"] as? String == "interrupted")
             #expect(manifest["ended_at"] != nil)
             let statuses = try output.statuses()
-            #expect(statuses == ["quick": "succeeded", "h0": "cancelled", "h1": "cancelled", "h2": "cancelled", "later": "skipped"])
+            #expect(
+                statuses == [
+                    "quick": "succeeded", "h0": "cancelled", "h1": "cancelled", "h2": "cancelled", "later": "skipped",
+                ])
             #expect(try output.events().last?["event"] as? String == "run_finished")
             // The server saw every in-flight request disconnect; `later` was never sent.
             var stats = try await server.stats()

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 @Suite("pflow-mock-server executable")
@@ -17,7 +17,8 @@ struct MockServerProcessTests {
 
             var request = URLRequest(url: try #require(URL(string: server.baseURL + "/v1/chat/completions")))
             request.httpMethod = "POST"
-            request.httpBody = Data(#"{"model":"m","messages":[{"role":"user","content":"[mock:step=smoke] hi"}]}"#.utf8)
+            request.httpBody = Data(
+                #"{"model":"m","messages":[{"role":"user","content":"[mock:step=smoke] hi"}]}"#.utf8)
             let (_, response) = try await URLSession(configuration: .ephemeral).data(for: request)
             #expect((response as? HTTPURLResponse)?.statusCode == 200)
 

@@ -22,8 +22,9 @@ import Testing
 
     @Test func aGlobMapIsCountedFromTheWorkflowsFolder() async throws {
         // Run from elsewhere: the glob is relative to the workflow file, not the cwd.
-        let result = try await runPFlow(["plan", root.appendingPathComponent("workflows/research-papers.yaml").path],
-                                        cwd: URL(fileURLWithPath: "/"))
+        let result = try await runPFlow(
+            ["plan", root.appendingPathComponent("workflows/research-papers.yaml").path],
+            cwd: URL(fileURLWithPath: "/"))
         #expect(result.exitCode == 0)
         #expect(result.stdout.contains("  1  width 5  papers (map × 5)\n"))
     }
@@ -56,8 +57,11 @@ import Testing
         #expect(result.stdout.contains("  subgraph n_lanes[\"lanes · parallel · max 4 at once\"]\n"))
         #expect(result.stdout.contains("  n_outline --> n_lanes\n"))
         #expect(result.stdout.contains("  n_docs_draft -.->|needs| n_sales_deck\n"))
-        #expect(result.stdout.components(separatedBy: "subgraph ").count - 1
-            == result.stdout.components(separatedBy: "\n").filter { $0.trimmingCharacters(in: .whitespaces) == "end" }.count)
+        #expect(
+            result.stdout.components(separatedBy: "subgraph ").count - 1
+                == result.stdout.components(separatedBy: "\n").filter {
+                    $0.trimmingCharacters(in: .whitespaces) == "end"
+                }.count)
     }
 
     @Test func dotIsADigraphWithClusters() async throws {

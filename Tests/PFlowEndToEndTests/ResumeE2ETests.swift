@@ -68,7 +68,9 @@ struct ResumeE2ETests {
             // events.jsonl: valid lines, one run_resumed, spans unique over both sessions.
             let events = try after.events()
             #expect(events.filter { $0["event"] as? String == "run_resumed" }.count == 1)
-            let spans = events.filter { $0["event"] as? String == "attempt_started" }.compactMap { $0["span"] as? String }
+            let spans = events.filter { $0["event"] as? String == "attempt_started" }.compactMap {
+                $0["span"] as? String
+            }
             #expect(Set(spans).count == spans.count)
         }
     }

@@ -35,7 +35,9 @@ import Testing
         #expect(refused.stderr.contains("pass --allow-outside to allow it"))
         #expect(!FileManager.default.fileExists(atPath: out.path), "nothing may be run")
 
-        let allowed = try await runPFlow(["run", "--mock", "--quiet", "--allow-outside", "--out", out.path, workflow.path])
+        let allowed = try await runPFlow([
+            "run", "--mock", "--quiet", "--allow-outside", "--out", out.path, workflow.path,
+        ])
         #expect(allowed.exitCode == 0, "\(allowed.stderr)")
         let run = try RunOutput(out: out, name: "hostile")
         #expect(try run.stepOutput("each.0").contains("not for the model"))
@@ -56,8 +58,9 @@ import Testing
             ["run", "--mock", "--quiet", "--out", "runs", "w.yaml"], cwd: directory.url, limit: .seconds(30))
         #expect(!result.timedOut)
         #expect(result.exitCode == 2)
-        #expect(result.stderr.hasSuffix(
-            "error: map lines file 'list.txt' is not a regular file\n"))
+        #expect(
+            result.stderr.hasSuffix(
+                "error: map lines file 'list.txt' is not a regular file\n"))
         #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("runs").path))
     }
 

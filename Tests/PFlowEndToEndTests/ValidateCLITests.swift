@@ -17,13 +17,15 @@ import Testing
         let result = try await runPFlow(["validate", "Tests/Fixtures/graph/references.yaml"], cwd: root)
         #expect(result.exitCode == 2)
         #expect(result.stdout == "")
-        #expect(result.stderr.hasPrefix("""
-            Tests/Fixtures/graph/references.yaml:10:33: error: step 'financials' is not guaranteed to have \
-            finished before 'press'; add needs: [financials]
-             10 |           prompt: "Compare with {{ steps.financials.output }}"
-                |                                 ^
+        #expect(
+            result.stderr.hasPrefix(
+                """
+                Tests/Fixtures/graph/references.yaml:10:33: error: step 'financials' is not guaranteed to have \
+                finished before 'press'; add needs: [financials]
+                 10 |           prompt: "Compare with {{ steps.financials.output }}"
+                    |                                 ^
 
-            """))
+                """))
         #expect(result.stderr.hasSuffix("4 errors, 0 warnings in 1 file\n"))
         #expect(!result.stderr.contains("\u{1B}["), "no colour off a terminal")
     }
@@ -32,8 +34,9 @@ import Testing
         let result = try await runPFlow(["validate", "Tests/Fixtures/invalid/five-mistakes.yaml"], cwd: root)
         #expect(result.exitCode == 2)
         let headers = result.stderr.split(separator: "\n").filter { $0.hasPrefix("Tests/Fixtures/invalid/") }
-        #expect(headers.map { $0.split(separator: ":").dropFirst().prefix(2).joined(separator: ":") }
-            == ["7:5", "12:27", "13:20", "15:21", "19:9"])
+        #expect(
+            headers.map { $0.split(separator: ":").dropFirst().prefix(2).joined(separator: ":") }
+                == ["7:5", "12:27", "13:20", "15:21", "19:9"])
     }
 
     @Test func colourIsForcedByTheOptionAndNeverOtherwise() async throws {
@@ -76,13 +79,14 @@ import Testing
         #expect(!result.timedOut)
         #expect(result.exitCode == 2)
         let lines = result.stderr.split(separator: "\n").map(String.init)
-        #expect(lines == [
-            "missing.yaml: error: cannot read the file: No such file or directory",
-            "\(directory.url.path): error: is a directory, not a workflow file",
-            "\(large.path): error: the file is 67108864 bytes; workflow files are limited to 8388608 bytes",
-            "\(fifo.path): error: is not a regular file",
-            "4 errors, 0 warnings in 4 files",
-        ])
+        #expect(
+            lines == [
+                "missing.yaml: error: cannot read the file: No such file or directory",
+                "\(directory.url.path): error: is a directory, not a workflow file",
+                "\(large.path): error: the file is 67108864 bytes; workflow files are limited to 8388608 bytes",
+                "\(fifo.path): error: is not a regular file",
+                "4 errors, 0 warnings in 4 files",
+            ])
     }
 
     @Test(arguments: [["validate"], ["bogus"], ["validate", "--format", "yaml", "x.yaml"], ["plan"]])

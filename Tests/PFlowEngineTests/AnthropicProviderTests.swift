@@ -25,7 +25,8 @@ struct AnthropicProviderTests {
         ]
         #expect(body == expected)
         let bare = try #require(
-            try JSONSerialization.jsonObject(with: Data(AnthropicProvider.body(of: completionRequest("x", system: "")).utf8))
+            try JSONSerialization.jsonObject(
+                with: Data(AnthropicProvider.body(of: completionRequest("x", system: "")).utf8))
                 as? [String: Any])
         #expect(bare["system"] == nil)
     }
@@ -83,7 +84,8 @@ struct AnthropicProviderTests {
 
     @Test func unauthorizedNamesTheVariable() async throws {
         try await withMockServer { server in
-            let error = try #require(await failure(of: provider(server), completionRequest("[mock:status=401 echo-auth]")))
+            let error = try #require(
+                await failure(of: provider(server), completionRequest("[mock:status=401 echo-auth]")))
             #expect(error.kind == .client)
             #expect(error.message.contains("authentication_error"))
             #expect(error.message.contains("PFLOW_TEST_KEY"))

@@ -6,14 +6,16 @@ import Testing
 
 @Suite("Engine building blocks")
 struct EngineUnitTests {
-    @Test("SHA-256 matches known vectors", arguments: [
-        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        (
-            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
-        ),
-    ])
+    @Test(
+        "SHA-256 matches known vectors",
+        arguments: [
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (
+                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+            ),
+        ])
     func sha256(input: String, digest: String) {
         #expect(SHA256.hex(Array(input.utf8)) == digest)
     }
@@ -120,7 +122,8 @@ struct EngineUnitTests {
     func handWrittenDocumentsDecode() throws {
         let failure = StepRecord.Failure(kind: "server", message: "boom \"quoted\"", retryable: true)
         let record = StepRecord(
-            id: "s", status: .failed, provider: "p", providerKind: "mock", model: "m", system: "sys", prompt: "line\nline",
+            id: "s", status: .failed, provider: "p", providerKind: "mock", model: "m", system: "sys",
+            prompt: "line\nline",
             maxTokens: 5, temperature: 0.2, timeoutSeconds: 1.5,
             attempts: [
                 StepRecord.Attempt(
@@ -138,7 +141,8 @@ struct EngineUnitTests {
             steps: [
                 .init(id: "s", block: "b", status: .skipped, attempts: 0, inputTokens: 1, outputTokens: 2, costUSD: 0.5)
             ], blocks: [.init(id: "b", kind: "map", status: .failed, branches: 1, succeeded: 0, required: 1)],
-            totals: .init(steps: 1, statuses: ["skipped": 1], requests: 0, inputTokens: 1, outputTokens: 2, costUSD: 0.5),
+            totals: .init(
+                steps: 1, statuses: ["skipped": 1], requests: 0, inputTokens: 1, outputTokens: 2, costUSD: 0.5),
             criticalPath: .init(seconds: 1.25, steps: ["s"]))
         let back = try JSONDecoder().decode(RunManifest.self, from: Data(manifest.jsonDocument.utf8))
         #expect(back.steps.first?.status == .skipped && back.steps.first?.costUSD == 0.5)

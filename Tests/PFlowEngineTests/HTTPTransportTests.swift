@@ -11,7 +11,8 @@ struct HTTPTransportTests {
 
     @Test func manyRequestsToOneHostRunAtOnce() async throws {
         try await withMockServer { server in
-            let provider = try OpenAIProvider(spec: providerSpec(.openai, baseURL: server.baseURL), environment: environment)
+            let provider = try OpenAIProvider(
+                spec: providerSpec(.openai, baseURL: server.baseURL), environment: environment)
             let width = 64
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<width {
@@ -29,7 +30,8 @@ struct HTTPTransportTests {
 
     @Test func anAlreadyCancelledTaskSendsNothingAndReturns() async throws {
         try await withMockServer { server in
-            let provider = try OpenAIProvider(spec: providerSpec(.openai, baseURL: server.baseURL), environment: environment)
+            let provider = try OpenAIProvider(
+                spec: providerSpec(.openai, baseURL: server.baseURL), environment: environment)
             let call = Task {
                 withUnsafeCurrentTask { $0?.cancel() }
                 return await failure(of: provider, completionRequest("[mock:hang] never"))
@@ -52,7 +54,8 @@ struct HTTPTransportTests {
 
     @Test func aTwoGigabyteBodyIsCutOffAtTheDefaultCap() async throws {
         try await withMockServer { server in
-            let provider = try OpenAIProvider(spec: providerSpec(.openai, baseURL: server.baseURL), environment: environment)
+            let provider = try OpenAIProvider(
+                spec: providerSpec(.openai, baseURL: server.baseURL), environment: environment)
             let error = try #require(await failure(of: provider, completionRequest("[mock:huge=2GB]")))
             #expect(error.kind == .invalidResponse)
             #expect(error.message.contains("larger than 16 MiB"))
@@ -153,7 +156,10 @@ struct RetryAfterTests {
 struct ServerErrorTextTests {
     @Test(arguments: [
         (#"{"error":{"message":"Bad key","type":"invalid_request_error"}}"#, "invalid_request_error: Bad key"),
-        (#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#, "overloaded_error: Overloaded"),
+        (
+            #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+            "overloaded_error: Overloaded"
+        ),
         (#"{"error":"model not loaded"}"#, "model not loaded"),
         (#"{"detail":"Not Found"}"#, "Not Found"),
         ("upstream connect error\nsecond line", "upstream connect error"),

@@ -13,7 +13,8 @@ struct KeptAnswersTests {
         Build.map("fan", over: .items(["a", "b"]), prompt: "{{ item }}"),
         Build.map("quoted", over: .items(["a", "b"]), prompt: "{{ item }}"),
         Build.repeated("votes", count: 3),
-        Build.parallel("panel", [Build.lane("lane", [Build.step("draft"), Build.step("polish")]), Build.step("solo")]),
+        Build.parallel(
+            "panel", [Build.lane("lane", [Build.step("draft"), Build.step("polish")]), Build.step("solo")]),
         Build.step("check", "Failed: {{ steps.fan.failed }}. Brief: {{ steps.brief.output }}"),
         Build.step("merge", "{{ steps.quoted.outputs }} {{ steps.panel.output }} {{ steps.votes.outputs }}"),
         Build.step("final", "Done."),

@@ -38,7 +38,8 @@ struct OpenAIProviderTests {
         ]
         #expect(body == expected)
         let bare = try #require(
-            try JSONSerialization.jsonObject(with: Data(OpenAIProvider.body(of: completionRequest("x", system: "")).utf8))
+            try JSONSerialization.jsonObject(
+                with: Data(OpenAIProvider.body(of: completionRequest("x", system: "")).utf8))
                 as? [String: Any])
         #expect((bare["messages"] as? [[String: String]]) == [["role": "user", "content": "x"]])
     }
@@ -63,7 +64,8 @@ struct OpenAIProviderTests {
 
     @Test func rateLimitCarriesRetryAfter() async throws {
         try await withMockServer { server in
-            let error = try #require(await failure(of: provider(server), completionRequest("[mock:status=429 retry-after=2]")))
+            let error = try #require(
+                await failure(of: provider(server), completionRequest("[mock:status=429 retry-after=2]")))
             #expect(error.kind == .rateLimited)
             #expect(error.httpStatus == 429)
             #expect(error.retryAfter == .seconds(2))
@@ -96,7 +98,8 @@ struct OpenAIProviderTests {
 
     @Test func unauthorizedNamesTheVariableNotTheKey() async throws {
         try await withMockServer { server in
-            let error = try #require(await failure(of: provider(server), completionRequest("[mock:status=401 echo-auth]")))
+            let error = try #require(
+                await failure(of: provider(server), completionRequest("[mock:status=401 echo-auth]")))
             #expect(error.kind == .client)
             #expect(!error.isRetryable)
             #expect(error.message.contains("PFLOW_TEST_KEY"))

@@ -11,7 +11,8 @@ struct PlainHTTPClientTests {
 
     private func provider(_ server: MockServer, transport: HTTPTransport = .shared) throws -> OpenAIProvider {
         try OpenAIProvider(
-            spec: providerSpec(.openai, baseURL: server.baseURL + "/v1"), environment: environment, transport: transport)
+            spec: providerSpec(.openai, baseURL: server.baseURL + "/v1"), environment: environment, transport: transport
+        )
     }
 
     @Test func sequentialRequestsShareOneConnection() async throws {
@@ -32,7 +33,9 @@ struct PlainHTTPClientTests {
             for wave in 0..<2 {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for index in 0..<width {
-                        group.addTask { _ = try await provider.complete(completionRequest("[mock:latency=50ms] \(wave).\(index)")) }
+                        group.addTask {
+                            _ = try await provider.complete(completionRequest("[mock:latency=50ms] \(wave).\(index)"))
+                        }
                     }
                     try await group.waitForAll()
                 }

@@ -1,7 +1,8 @@
 import Foundation
-@testable import PFlowEngine
 import PFlowSpec
 import Testing
+
+@testable import PFlowEngine
 
 @Suite("Policies: timeouts, retries and backoff")
 struct RetryPolicyTests {

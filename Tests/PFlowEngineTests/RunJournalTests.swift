@@ -80,7 +80,8 @@ struct RunJournalTests {
         let entry = RunManifest.StepEntry(
             id: "s", block: nil, status: .failed, provider: "p", model: nil, attempts: 1,
             inputTokens: 2, outputTokens: 3, costUSD: 0.5, error: "e")
-        let element = "{\n      \"id\": \"s\",\n      \"status\": \"failed\",\n      \"provider\": \"p\",\n"
+        let element =
+            "{\n      \"id\": \"s\",\n      \"status\": \"failed\",\n      \"provider\": \"p\",\n"
             + "      \"attempts\": 1,\n      \"input_tokens\": 2,\n      \"output_tokens\": 3,\n"
             + "      \"cost_usd\": 0.5,\n      \"error\": \"e\"\n    }"
         #expect(entry.jsonArrayElement == element)

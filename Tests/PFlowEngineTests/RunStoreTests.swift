@@ -11,7 +11,10 @@ struct RunStoreTests {
         let test = TestRun()
         test.scratch.write("version: 1\n", to: "flow.yaml")
         let workflow = Build.workflow(
-            [Build.parallel("block", [Build.step("a"), Build.step("b")]), Build.step("final", "{{ steps.block.outputs }}")],
+            [
+                Build.parallel("block", [Build.step("a"), Build.step("b")]),
+                Build.step("final", "{{ steps.block.outputs }}"),
+            ],
             file: "flow.yaml", providers: [Build.mock(settings: .init(seed: 7))])
         let (summary, run) = try await test.run(workflow)
         #expect(summary.status == .succeeded)
@@ -22,7 +25,9 @@ struct RunStoreTests {
         #expect(files == ["events.jsonl", "result.md", "run.json", "steps"])
         let steps = try FileManager.default.contentsOfDirectory(atPath: folder + "/steps").sorted()
         #expect(steps == ["a.json", "a.md", "b.json", "b.md", "final.json", "final.md"])
-        #expect(test.scratch.read(run.directory.resultPath) == test.scratch.read(run.directory.outputPath(forStep: "final")))
+        #expect(
+            test.scratch.read(run.directory.resultPath) == test.scratch.read(run.directory.outputPath(forStep: "final"))
+        )
 
         let manifest = try test.manifest(run)
         #expect(manifest.status == .succeeded)
@@ -39,7 +44,8 @@ struct RunStoreTests {
         #expect(record.attempts.count == 1)
         #expect(record.provider == "mock")
 
-        let destination = try FileManager.default.destinationOfSymbolicLink(atPath: test.scratch.path + "/runs/test/latest")
+        let destination = try FileManager.default.destinationOfSymbolicLink(
+            atPath: test.scratch.path + "/runs/test/latest")
         #expect(destination == run.directory.runID)
         // No temporary files are left behind by atomic writes.
         #expect(!files.contains { $0.hasPrefix(".") })
@@ -52,11 +58,14 @@ struct RunStoreTests {
         let (_, run) = try await test.run(workflow, providers: ["mock": ScriptedProvider.succeeding])
         let text = try #require(test.scratch.read(run.directory.eventsPath))
         let lines = text.split(separator: "\n")
-        let objects = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-        #expect(objects.map { $0["event"] as? String } == [
-            "run_started", "step_started", "attempt_started", "attempt_finished", "step_finished",
-            "step_started", "attempt_started", "attempt_finished", "step_finished", "run_finished",
-        ])
+        let objects = try lines.map {
+            try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(
+            objects.map { $0["event"] as? String } == [
+                "run_started", "step_started", "attempt_started", "attempt_finished", "step_finished",
+                "step_started", "attempt_started", "attempt_finished", "step_finished", "run_finished",
+            ])
         #expect(objects.allSatisfy { $0["run"] as? String == run.directory.runID && $0["ts"] is String })
         let times = objects.compactMap { $0["t"] as? Double }
         #expect(times == times.sorted())
@@ -88,7 +97,8 @@ struct RunStoreTests {
         #expect(first.runID.prefix(16) == second.runID.prefix(16))
         try first.markLatest()
         try second.markLatest()
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: scratch.path + "/same/latest") == second.runID)
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(atPath: scratch.path + "/same/latest") == second.runID)
     }
 
     @Test("run ids look like <UTC yyyyMMdd'T'HHmmss'Z'>-<6 hex>")

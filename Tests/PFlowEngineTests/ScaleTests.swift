@@ -1,6 +1,7 @@
-@testable import PFlowEngine
 import PFlowSpec
 import Testing
+
+@testable import PFlowEngine
 
 @Suite("Scale")
 struct ScaleTests {
@@ -49,7 +50,9 @@ struct ScaleTests {
             maxConcurrency: limit == .map ? 3 : nil)
         let workflow = Build.workflow(
             [map],
-            providers: [Build.mock(maxConcurrency: limit == .provider ? 3 : nil, settings: .init(latency: .milliseconds(10)))],
+            providers: [
+                Build.mock(maxConcurrency: limit == .provider ? 3 : nil, settings: .init(latency: .milliseconds(10)))
+            ],
             maxConcurrency: limit == .run ? 3 : nil)
         let test = TestRun()
         let (summary, _) = try await test.run(workflow)

@@ -26,10 +26,12 @@ struct SchedulerTests {
             return ScriptedProvider.answer(request)
         }
         let workflow = Build.workflow([
-            Build.parallel("block", [
-                Build.step("slow"),
-                Build.lane("lane", [Build.step("first"), Build.step("second")]),
-            ])
+            Build.parallel(
+                "block",
+                [
+                    Build.step("slow"),
+                    Build.lane("lane", [Build.step("first"), Build.step("second")]),
+                ])
         ])
         let test = TestRun()
         let (summary, _) = try await test.run(workflow, providers: ["mock": provider])
@@ -65,11 +67,13 @@ struct SchedulerTests {
             return ScriptedProvider.answer(request)
         }
         let workflow = Build.workflow([
-            Build.parallel("block", [
-                Build.step("regulatory", needs: ["patents"]),
-                Build.step("patents"),
-                Build.step("leadership"),
-            ], minSuccess: .count(1))
+            Build.parallel(
+                "block",
+                [
+                    Build.step("regulatory", needs: ["patents"]),
+                    Build.step("patents"),
+                    Build.step("leadership"),
+                ], minSuccess: .count(1))
         ])
         let test = TestRun()
         let (summary, run) = try await test.run(workflow, providers: ["mock": provider])
@@ -126,7 +130,8 @@ struct SchedulerTests {
         let test = TestRun()
         let (summary, run) = try await test.run(workflow, providers: ["mock": provider])
         #expect(summary.status == .failed)
-        #expect(summary.error == "block 'block' failed: 0 of 3 succeeded, 3 required; not succeeded: hangs1, fails, hangs2")
+        #expect(
+            summary.error == "block 'block' failed: 0 of 3 succeeded, 3 required; not succeeded: hangs1, fails, hangs2")
         let manifest = try test.manifest(run)
         #expect(manifest.status(of: "block") == .failed)
         #expect(manifest.status(of: "hangs1") == .cancelled)

@@ -42,13 +42,22 @@ struct TemplateRendererTests {
             return ScriptedProvider.answer(request)
         }
         let workflow = Build.workflow(
-            [Build.lane("lane", [Build.step("first"), Build.map("papers", over: .glob("papers/*.txt"), prompt: "{{ item.content }}")])],
+            [
+                Build.lane(
+                    "lane",
+                    [
+                        Build.step("first"),
+                        Build.map("papers", over: .glob("papers/*.txt"), prompt: "{{ item.content }}"),
+                    ])
+            ],
             file: "flow.yaml")
         let (summary, run) = try await test.run(workflow, providers: ["mock": provider])
         #expect(summary.status == .failed)
         #expect(provider.requests.map(\.stepID) == ["first"])
         let error = try #require(try test.manifest(run).blocks.first { $0.id == "papers" }?.error)
-        #expect(error.hasPrefix("map glob 'papers/*.txt' reaches outside the workflow's folder: 'papers/leak.txt' resolves to '"))
+        #expect(
+            error.hasPrefix(
+                "map glob 'papers/*.txt' reaches outside the workflow's folder: 'papers/leak.txt' resolves to '"))
         #expect(error.hasSuffix("/secret.txt'; pass --allow-outside to allow it"))
     }
 
@@ -67,10 +76,11 @@ struct TemplateRendererTests {
         let (summary, _) = try await test.run(workflow, providers: ["mock": provider], inputs: ["targets": "p\nq"])
         #expect(summary.status == .succeeded)
         let prompts = Dictionary(uniqueKeysWithValues: provider.requests.map { ($0.stepID, $0.prompt) })
-        #expect(prompts == [
-            "fromItems.0": "x/x", "fromItems.1": "y/y", "fromLines.0": "first", "fromLines.1": "second",
-            "fromInput.0": "p@0", "fromInput.1": "q@1",
-        ])
+        #expect(
+            prompts == [
+                "fromItems.0": "x/x", "fromItems.1": "y/y", "fromLines.0": "first", "fromLines.1": "second",
+                "fromInput.0": "p@0", "fromInput.1": "q@1",
+            ])
     }
 
     @Test("a step's output and a lane's output render their text")
@@ -139,7 +149,8 @@ struct TemplateRendererTests {
     @Test("a missing API key stops the run before any request (exit 2), naming the variable")
     func missingKey() throws {
         let test = TestRun()
-        let openai = ProviderSpec(name: "gpt", kind: .openai, model: "gpt-4o-mini", apiKeyEnv: "PFLOW_TEST_KEY", location: Build.here)
+        let openai = ProviderSpec(
+            name: "gpt", kind: .openai, model: "gpt-4o-mini", apiKeyEnv: "PFLOW_TEST_KEY", location: Build.here)
         let workflow = Build.workflow([Build.step("s", provider: "gpt")], providers: [openai])
         let request = RunRequest(
             workflow: workflow, outputRoot: test.scratch.path + "/runs", environment: [:],

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PFlowSpec
 
 @Suite struct DecoderTests {
@@ -31,7 +32,11 @@ import Testing
             return
         }
         #expect(children.map(\.id) == ["financials", "press", "patents_lane", "regulatory", "leadership"])
-        #expect(analysts.policy == BlockPolicy(minSuccess: .count(4), minSuccessLocation: analysts.policy.minSuccessLocation, stragglers: .wait, timeout: .seconds(120)))
+        #expect(
+            analysts.policy
+                == BlockPolicy(
+                    minSuccess: .count(4), minSuccessLocation: analysts.policy.minSuccessLocation, stragglers: .wait,
+                    timeout: .seconds(120)))
         #expect(children[3].needs.map(\.value) == ["patents"])
         guard case .step(let financials) = children[0] else {
             Issue.record("financials is not a step")
@@ -47,7 +52,10 @@ import Testing
         #expect(papers.source.value == .glob("papers/*.txt") && papers.itemName == "paper")
         #expect(papers.policy.minSuccess == .percent(90) && papers.policy.maxConcurrency == 8)
         #expect(papers.step.id == "papers")
-        #expect(papers.step.prompt.references.map(\.target) == [.mapItem(variable: "paper", field: "name"), .mapItem(variable: "paper", field: "content")])
+        #expect(
+            papers.step.prompt.references.map(\.target) == [
+                .mapItem(variable: "paper", field: "name"), .mapItem(variable: "paper", field: "content"),
+            ])
 
         guard case .parallel(let verdict) = w.steps[3], case .repeat(let count, let vote) = verdict.branches else {
             Issue.record("verdict is not a repeat block")
@@ -70,11 +78,16 @@ import Testing
         #expect(local.headers == ["X-Team": "research"] && local.baseURL == "http://localhost:11434/v1")
         let sim = try #require(w.provider(named: "sim"))
         #expect(
-            sim.mock == ProviderSpec.MockSettings(latency: .milliseconds(250), jitter: .milliseconds(50), failureRate: 0.1, timeoutRate: 0.05, seed: 42))
+            sim.mock
+                == ProviderSpec.MockSettings(
+                    latency: .milliseconds(250), jitter: .milliseconds(50), failureRate: 0.1, timeoutRate: 0.05,
+                    seed: 42))
         #expect(w.provider(named: "lan")?.allowInsecure == true)
         #expect(w.defaults.timeout == .seconds(90) && w.defaults.onTimeout == .retry && w.defaults.temperature == 0.7)
         #expect(w.defaults.system?.references.map(\.target) == [.input("topic")])
-        #expect(w.inputs.first { $0.name == "words" } == InputSpec(name: "words", location: SourceLocation(file: "valid/every-key.yaml", line: 8, column: 3)))
+        #expect(
+            w.inputs.first { $0.name == "words" }
+                == InputSpec(name: "words", location: SourceLocation(file: "valid/every-key.yaml", line: 8, column: 3)))
         guard case .step(let outline) = w.steps[0] else {
             Issue.record("outline is not a step")
             return
@@ -113,7 +126,9 @@ import Testing
     @Test func aMistakeInAMergedMappingIsReportedWhereItIsWritten() {
         let result = load("x-base: &base\n  retires: 2\nsteps:\n  - id: a\n    <<: *base\n    prompt: A\n")
         #expect(result.rendered.count == 1)
-        #expect(result.rendered.first?.hasPrefix("test.yaml:2:3: error: unknown key 'retires'") == true, "\(result.rendered)")
+        #expect(
+            result.rendered.first?.hasPrefix("test.yaml:2:3: error: unknown key 'retires'") == true,
+            "\(result.rendered)")
     }
 
     @Test func decodingContinuesAfterErrorsAndKeepsTheModel() {
@@ -143,7 +158,8 @@ import Testing
     }
 
     @Test func exampleWorkflowsLoadWithoutErrors() throws {
-        let folder = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("workflows")
+        let folder = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "workflows")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
         #expect(!files.isEmpty)
         for file in files {

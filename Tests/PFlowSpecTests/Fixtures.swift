@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import PFlowSpec
 
 /// Fixture files and loading helpers shared by the suites.

@@ -18,14 +18,15 @@ func compileGraphFixture(_ name: String) throws -> Compilation {
         #expect(graph.node("papers")?.kind == .map)
         #expect(graph.leaves.count == 12)
         let edges = graph.edges.map { "\($0.from) -> \($0.to) \($0.reason) \($0.location.line):\($0.location.column)" }
-        #expect(edges == [
-            "patents -> patent_risk order 23:21",
-            "brief -> analysts order 11:11",
-            "analysts -> papers order 30:11",
-            "papers -> verdict order 35:11",
-            "verdict -> synthesis order 39:9",
-            "patents -> regulatory needs 27:19",
-        ])
+        #expect(
+            edges == [
+                "patents -> patent_risk order 23:21",
+                "brief -> analysts order 11:11",
+                "analysts -> papers order 30:11",
+                "papers -> verdict order 35:11",
+                "verdict -> synthesis order 39:9",
+                "patents -> regulatory needs 27:19",
+            ])
     }
 
     @Test func aStepWaitsForItsOwnEdgesAndThoseOfTheBlocksAroundIt() throws {
@@ -45,47 +46,50 @@ func compileGraphFixture(_ name: String) throws -> Compilation {
         let compilation = try compileGraphFixture("cycle.yaml")
         #expect(compilation.graph == nil)
         #expect(!compilation.isValid)
-        #expect(compilation.diagnostics.map(\.rendered) == [
-            """
-            graph/cycle.yaml:10:19: error: dependency cycle: financials -> synthesis -> analysts -> financials
-                note: 'financials' needs 'synthesis' (graph/cycle.yaml:10:19)
-                note: 'synthesis' comes after 'analysts' in its list
-                note: 'analysts' settles only once 'financials', inside it, has
-            """,
-            "graph/cycle.yaml:13:26: error: step 'financials' is not guaranteed to have finished before 'press'; "
-                + "add needs: [financials]",
-            """
-            graph/cycle.yaml:20:13: error: dependency cycle: b -> a -> b
-                note: 'b' needs 'a' (graph/cycle.yaml:20:13)
-                note: 'a' needs 'b' (graph/cycle.yaml:17:13)
-            """,
-        ])
+        #expect(
+            compilation.diagnostics.map(\.rendered) == [
+                """
+                graph/cycle.yaml:10:19: error: dependency cycle: financials -> synthesis -> analysts -> financials
+                    note: 'financials' needs 'synthesis' (graph/cycle.yaml:10:19)
+                    note: 'synthesis' comes after 'analysts' in its list
+                    note: 'analysts' settles only once 'financials', inside it, has
+                """,
+                "graph/cycle.yaml:13:26: error: step 'financials' is not guaranteed to have finished before 'press'; "
+                    + "add needs: [financials]",
+                """
+                graph/cycle.yaml:20:13: error: dependency cycle: b -> a -> b
+                    note: 'b' needs 'a' (graph/cycle.yaml:20:13)
+                    note: 'a' needs 'b' (graph/cycle.yaml:17:13)
+                """,
+            ])
     }
 
     @Test func needsOnItselfItsBlockOrItsChildIsAnError() throws {
         let compilation = try compileGraphFixture("needs-structure.yaml")
         #expect(compilation.graph == nil)
-        #expect(compilation.diagnostics.map(\.rendered) == [
-            "graph/needs-structure.yaml:6:15: error: 'analysts' cannot need 'press', which is inside it\n"
-                + "    note: 'press' waits for what 'analysts' waits for, so it would wait for itself",
-            "graph/needs-structure.yaml:9:19: error: 'financials' cannot need 'analysts', the block that contains it\n"
-                + "    note: a block settles only after the steps inside it, so 'financials' would wait for itself",
-            "graph/needs-structure.yaml:12:19: error: 'press' needs itself",
-        ])
+        #expect(
+            compilation.diagnostics.map(\.rendered) == [
+                "graph/needs-structure.yaml:6:15: error: 'analysts' cannot need 'press', which is inside it\n"
+                    + "    note: 'press' waits for what 'analysts' waits for, so it would wait for itself",
+                "graph/needs-structure.yaml:9:19: error: 'financials' cannot need 'analysts', the block that contains it\n"
+                    + "    note: a block settles only after the steps inside it, so 'financials' would wait for itself",
+                "graph/needs-structure.yaml:12:19: error: 'press' needs itself",
+            ])
     }
 
     @Test func referencesMustReadWhatHasSettledBefore() throws {
         let compilation = try compileGraphFixture("references.yaml")
         #expect(compilation.graph == nil)
-        #expect(compilation.diagnostics.map(\.rendered) == [
-            "graph/references.yaml:10:33: error: step 'financials' is not guaranteed to have finished before 'press'; "
-                + "add needs: [financials]",
-            "graph/references.yaml:15:28: error: 'summary' refers to 'analysts', the block that contains it\n"
-                + "    note: a block settles only after the steps inside it, so 'analysts' cannot have finished",
-            "graph/references.yaml:17:27: error: 'echo' refers to its own output, which does not exist while it runs",
-            "graph/references.yaml:19:24: error: step 'late' is not guaranteed to have finished before 'early'; "
-                + "add needs: [late]",
-        ])
+        #expect(
+            compilation.diagnostics.map(\.rendered) == [
+                "graph/references.yaml:10:33: error: step 'financials' is not guaranteed to have finished before 'press'; "
+                    + "add needs: [financials]",
+                "graph/references.yaml:15:28: error: 'summary' refers to 'analysts', the block that contains it\n"
+                    + "    note: a block settles only after the steps inside it, so 'analysts' cannot have finished",
+                "graph/references.yaml:17:27: error: 'echo' refers to its own output, which does not exist while it runs",
+                "graph/references.yaml:19:24: error: step 'late' is not guaranteed to have finished before 'early'; "
+                    + "add needs: [late]",
+            ])
     }
 
     @Test(arguments: ["due-diligence.yaml", "nested-lanes.yaml", "research-papers.yaml", "vote.yaml"])

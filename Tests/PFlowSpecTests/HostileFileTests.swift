@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PFlowSpec
 
 /// Workflow files written to hurt: each under Tests/Fixtures/hostile, through the whole
@@ -13,7 +14,9 @@ import Testing
     static let cases: [Case] = [
         Case(
             "billion-laughs.yaml",
-            ["hostile/billion-laughs.yaml:11:47: error: aliases expand this file past 1000000 nodes; refusing to expand it"]),
+            [
+                "hostile/billion-laughs.yaml:11:47: error: aliases expand this file past 1000000 nodes; refusing to expand it"
+            ]),
         Case(
             "deep-nesting.yaml",
             ["hostile/deep-nesting.yaml:6:513: error: lists and mappings are nested more than 256 deep"]),

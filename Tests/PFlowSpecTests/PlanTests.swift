@@ -15,14 +15,15 @@ import Testing
 
     @Test func levelsAreWhatCanStartTogether() throws {
         let plan = try plan("structure.yaml")
-        #expect(plan.levels.map { $0.steps.map(\.id) } == [
-            ["brief"],
-            ["financials", "press", "patents"],
-            ["patent_risk", "regulatory"],  // after patents, in the lane and through needs
-            ["papers"],
-            ["verdict.0", "verdict.1", "verdict.2", "verdict.3"],
-            ["synthesis"],
-        ])
+        #expect(
+            plan.levels.map { $0.steps.map(\.id) } == [
+                ["brief"],
+                ["financials", "press", "patents"],
+                ["patent_risk", "regulatory"],  // after patents, in the lane and through needs
+                ["papers"],
+                ["verdict.0", "verdict.1", "verdict.2", "verdict.3"],
+                ["synthesis"],
+            ])
         // The map over three literal items counts them without help.
         #expect(plan.levels.map(\.width.description) == ["1", "3", "2", "3", "4", "1"])
     }
@@ -33,8 +34,9 @@ import Testing
         #expect(plan.criticalPathByTime.steps == ["brief", "press", "papers", "verdict.0", "synthesis"])
         #expect(plan.criticalPathByTime.seconds.map { ($0 * 1000).rounded() } == 1600)
         #expect(plan.criticalPathByTime.boundedByTimeout.isEmpty)
-        #expect(plan.criticalPathByRequests.steps
-            == ["brief", "patents", "patent_risk", "papers", "verdict.0", "synthesis"])
+        #expect(
+            plan.criticalPathByRequests.steps
+                == ["brief", "patents", "patent_risk", "papers", "verdict.0", "synthesis"])
         #expect(plan.criticalPathByRequests.requests == 6)
     }
 
@@ -96,10 +98,11 @@ import Testing
     @Test func thePlanEncodesToJSONForMachines() throws {
         let plan = try plan("limits.yaml", mapWidths: ["files": 2, "unbounded": 3])
         let object = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(plan)) as? [String: Any]
-        #expect(Set(object?.keys.map { $0 } ?? []) == [
-            "name", "file", "levels", "criticalPathByTime", "criticalPathByRequests", "requests", "limits",
-            "peakParallelism",
-        ])
+        #expect(
+            Set(object?.keys.map { $0 } ?? []) == [
+                "name", "file", "levels", "criticalPathByTime", "criticalPathByRequests", "requests", "limits",
+                "peakParallelism",
+            ])
         let decoded = try JSONDecoder().decode(Plan.self, from: try JSONEncoder().encode(plan))
         #expect(decoded.requests.expected == Plan.Count(known: 14))
         #expect(decoded.limits.providers.map(\.name) == ["mock", "capped"])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PFlowSpec
 
 /// Files far under the 8 MB size cap that used to take minutes or hours to validate:
@@ -22,10 +23,13 @@ import Testing
     /// the line (`SourceText.openBraceMarks`).
     @Test func manyReferencesOnOneLineKeepTheirColumns() {
         let count = 100_000
-        let text = Self.header + "  - id: a\n    prompt: \"" + String(repeating: "{{ inputs.y }}", count: count) + "\"\n"
+        let text =
+            Self.header + "  - id: a\n    prompt: \"" + String(repeating: "{{ inputs.y }}", count: count) + "\"\n"
         let result = load(text)
         #expect(result.diagnostics.count == count)
-        #expect(result.diagnostics.first?.rendered == "test.yaml:8:14: error: unknown input 'y'\n    note: did you mean 'x'?")
+        #expect(
+            result.diagnostics.first?.rendered
+                == "test.yaml:8:14: error: unknown input 'y'\n    note: did you mean 'x'?")
         #expect(result.diagnostics.last?.location.column == 14 + 14 * (count - 1))
     }
 

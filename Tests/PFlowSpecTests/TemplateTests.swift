@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PFlowSpec
 
 @Suite struct TemplateTests {
@@ -93,7 +94,10 @@ import Testing
             "test.yaml:3:28: error: '{{' is not closed by '}}'\n    note: write a literal '{{' as {{ '{{' }}"
         ),
         ("{{ }}", "test.yaml:3:28: error: empty reference '{{ }}'"),
-        ("{{ steps.s }}", "test.yaml:3:28: error: 'steps.s' is not a reference; write steps.ID.output, steps.ID.outputs or steps.ID.failed"),
+        (
+            "{{ steps.s }}",
+            "test.yaml:3:28: error: 'steps.s' is not a reference; write steps.ID.output, steps.ID.outputs or steps.ID.failed"
+        ),
     ])
     func badReferencesAreDiagnosedAtTheirColumn(_ text: String, _ expected: String) throws {
         let (_, diagnostics) = try prompt("    prompt: \"go {{ '{{' }} \(text)\"\n")

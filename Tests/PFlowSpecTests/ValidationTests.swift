@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PFlowSpec
 
 /// One fixture under Tests/Fixtures/invalid per rule, with the exact diagnostics it must give.
@@ -27,17 +28,17 @@ import Testing
         Case(
             "output-is-block.yaml",
             [
-                "invalid/output-is-block.yaml:7:9: error: 'output' must name a single step, but 'analysts' is a parallel block\n    note: add a final step whose prompt reads {{ steps.analysts.outputs }}",
+                "invalid/output-is-block.yaml:7:9: error: 'output' must name a single step, but 'analysts' is a parallel block\n    note: add a final step whose prompt reads {{ steps.analysts.outputs }}"
             ]),
         Case(
             "colon-in-plain-value.yaml",
             [
-                "invalid/colon-in-plain-value.yaml:3:29: error: YAML syntax: mapping values are not allowed in this context\n    note: a ': ' inside an unquoted value starts a mapping; put the value in quotes or use a '|' block",
+                "invalid/colon-in-plain-value.yaml:3:29: error: YAML syntax: mapping values are not allowed in this context\n    note: a ': ' inside an unquoted value starts a mapping; put the value in quotes or use a '|' block"
             ]),
         Case(
             "api-key-env-unset.yaml",
             [
-                "invalid/api-key-env-unset.yaml:5:18: warning: environment variable 'PFLOW_TEST_UNSET_KEY' for provider 'gpt' is not set; 'pflow run' will refuse to start",
+                "invalid/api-key-env-unset.yaml:5:18: warning: environment variable 'PFLOW_TEST_UNSET_KEY' for provider 'gpt' is not set; 'pflow run' will refuse to start"
             ]),
         Case(
             "bad-choice.yaml",
@@ -79,7 +80,7 @@ import Testing
         Case(
             "bad-version.yaml",
             [
-                "invalid/bad-version.yaml:1:10: error: unsupported version 2; this pflow reads version 1",
+                "invalid/bad-version.yaml:1:10: error: unsupported version 2; this pflow reads version 1"
             ]),
         Case(
             "block-shape.yaml",
@@ -99,7 +100,7 @@ import Testing
         Case(
             "duplicate-key.yaml",
             [
-                "invalid/duplicate-key.yaml:4:5: error: duplicate key 'prompt'\n    note: 'prompt' is first set at invalid/duplicate-key.yaml:3:5",
+                "invalid/duplicate-key.yaml:4:5: error: duplicate key 'prompt'\n    note: 'prompt' is first set at invalid/duplicate-key.yaml:3:5"
             ]),
         Case(
             "inner-step-id.yaml",
@@ -110,7 +111,7 @@ import Testing
         Case(
             "insecure-http.yaml", environment: ["PFLOW_TEST_KEY": "set"],
             [
-                "invalid/insecure-http.yaml:2:3: error: provider 'remote' would send its API key unencrypted to llm.example.com\n    note: use https, or set 'allow_insecure: true' if the network is trusted",
+                "invalid/insecure-http.yaml:2:3: error: provider 'remote' would send its API key unencrypted to llm.example.com\n    note: use https, or set 'allow_insecure: true' if the network is trusted"
             ]),
         Case(
             "map-item-outside-map.yaml",
@@ -142,17 +143,17 @@ import Testing
         Case(
             "missing-output-step.yaml",
             [
-                "invalid/missing-output-step.yaml:4:9: error: output step 'synthesys' does not exist\n    note: did you mean 'synthesis'?",
+                "invalid/missing-output-step.yaml:4:9: error: output step 'synthesys' does not exist\n    note: did you mean 'synthesis'?"
             ]),
         Case(
             "missing-prompt.yaml",
             [
-                "invalid/missing-prompt.yaml:2:9: error: step 'silent' needs a 'prompt'",
+                "invalid/missing-prompt.yaml:2:9: error: step 'silent' needs a 'prompt'"
             ]),
         Case(
             "no-default-provider.yaml",
             [
-                "invalid/no-default-provider.yaml:5:9: error: step 'a' has no provider\n    note: set 'provider' on the step or 'provider' under 'defaults'",
+                "invalid/no-default-provider.yaml:5:9: error: step 'a' has no provider\n    note: set 'provider' on the step or 'provider' under 'defaults'"
             ]),
         Case(
             "output-field-mismatch.yaml",
@@ -164,17 +165,17 @@ import Testing
         Case(
             "provider-without-model.yaml",
             [
-                "invalid/provider-without-model.yaml:2:3: error: provider 'local' (openai) has no 'model', and step 'a' sets none\n    note: set 'model' on the provider, under 'defaults' or on each step",
+                "invalid/provider-without-model.yaml:2:3: error: provider 'local' (openai) has no 'model', and step 'a' sets none\n    note: set 'model' on the provider, under 'defaults' or on each step"
             ]),
         Case(
             "stragglers-without-policy.yaml",
             [
-                "invalid/stragglers-without-policy.yaml:4:19: warning: 'stragglers: cancel' has no effect while every branch must succeed\n    note: set 'min_success' to the number of branches to wait for",
+                "invalid/stragglers-without-policy.yaml:4:19: warning: 'stragglers: cancel' has no effect while every branch must succeed\n    note: set 'min_success' to the number of branches to wait for"
             ]),
         Case(
             "tab-indentation.yaml",
             [
-                "invalid/tab-indentation.yaml:3:1: error: YAML syntax: found a tab character that violates indentation\n    note: while scanning a plain scalar started at invalid/tab-indentation.yaml:2:9\n    note: YAML does not allow tabs for indentation; indent with spaces",
+                "invalid/tab-indentation.yaml:3:1: error: YAML syntax: found a tab character that violates indentation\n    note: while scanning a plain scalar started at invalid/tab-indentation.yaml:2:9\n    note: YAML does not allow tabs for indentation; indent with spaces"
             ]),
         Case(
             "temperature-range.yaml",
@@ -199,7 +200,7 @@ import Testing
         Case(
             "unknown-needs.yaml",
             [
-                "invalid/unknown-needs.yaml:8:19: error: 'needs' names an unknown step 'patnets'\n    note: did you mean 'patents'?",
+                "invalid/unknown-needs.yaml:8:19: error: 'needs' names an unknown step 'patnets'\n    note: did you mean 'patents'?"
             ]),
         Case(
             "unknown-provider.yaml",
@@ -236,7 +237,7 @@ import Testing
         Case(
             "yaml-syntax.yaml",
             [
-                "invalid/yaml-syntax.yaml:4:4: error: YAML syntax: did not find expected '-' indicator\n    note: while parsing a block collection started at invalid/yaml-syntax.yaml:2:3",
+                "invalid/yaml-syntax.yaml:4:4: error: YAML syntax: did not find expected '-' indicator\n    note: while parsing a block collection started at invalid/yaml-syntax.yaml:2:3"
             ]),
     ]
 

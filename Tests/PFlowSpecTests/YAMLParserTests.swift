@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PFlowSpec
 
 @Suite struct YAMLParserTests {
@@ -185,7 +186,10 @@ import Testing
     }
 
     @Test func nonScalarKeysAreRejected() {
-        #expect(messages("? [a, b]\n: 1\n") == ["t.yaml:1:3: error: mapping keys must be plain strings, not lists or mappings"])
+        #expect(
+            messages("? [a, b]\n: 1\n") == [
+                "t.yaml:1:3: error: mapping keys must be plain strings, not lists or mappings"
+            ])
     }
 }
 

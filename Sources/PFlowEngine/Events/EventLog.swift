@@ -39,17 +39,7 @@ final class EventLog: Sendable {
                 return taken
             }
             guard !pending.isEmpty else { return }
-            pending.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        return
-                    }
-                    offset += written
-                }
-            }
+            pending.withUnsafeBytes { FileDescriptor.writeAll($0, to: fd) }
         }
     }
 

@@ -35,7 +35,8 @@ enum UTCTimestamp {
     }
 
     /// At least `width` digits, zero-padded; a negative year keeps its sign.
-    private static func append(_ value: Int, width: Int, to bytes: inout [UInt8], then separator: Unicode.Scalar? = nil) {
+    private static func append(_ value: Int, width: Int, to bytes: inout [UInt8], then separator: Unicode.Scalar? = nil)
+    {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var digitCount = 0
         var rest = value.magnitude

@@ -2,7 +2,7 @@ import Foundation
 import PFlowSpec
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// One provider's destination and credentials, checked once when the provider is built.
@@ -150,10 +150,12 @@ struct HTTPEndpoint: Sendable {
                 .client, "\(host) refused the credentials (HTTP \(status))\(explained); \(check)", httpStatus: status)
         case 404:
             return ProviderError(
-                .client, "\(host) answered 404 for \(url.path)\(explained); check base_url and model", httpStatus: status
+                .client, "\(host) answered 404 for \(url.path)\(explained); check base_url and model",
+                httpStatus: status
             )
         case 400...499:
-            return ProviderError(.client, "\(host) rejected the request (HTTP \(status))\(explained)", httpStatus: status)
+            return ProviderError(
+                .client, "\(host) rejected the request (HTTP \(status))\(explained)", httpStatus: status)
         case 300...399:
             let destination = response.header("Location").flatMap(Self.withoutQuery) ?? "another address"
             return ProviderError(

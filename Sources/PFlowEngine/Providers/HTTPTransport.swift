@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Sends one HTTP request and returns the whole response: `http://` over `PlainHTTPClient`
@@ -183,7 +183,9 @@ private final class TransportDelegate: NSObject, URLSessionDataDelegate, Sendabl
         completion.resume(returning: outcome)
     }
 
-    private static func outcome(of task: URLSessionTask, _ exchange: Exchange, _ error: (any Error)?) -> Exchange.Outcome {
+    private static func outcome(of task: URLSessionTask, _ exchange: Exchange, _ error: (any Error)?)
+        -> Exchange.Outcome
+    {
         if exchange.exceededCap { return .failure(.tooLarge(limit: exchange.maxBytes)) }
         if let error { return .failure(transportError(error)) }
         guard let http = task.response as? HTTPURLResponse else {

@@ -54,7 +54,8 @@ public struct MockProvider: LLMProvider {
     /// A short paragraph that names the step, fingerprints the prompt, and quotes its
     /// first words, so a synthesis visibly carries its inputs.
     static func text(for request: CompletionRequest) -> String {
-        let fingerprint = String(stableHash(request.system.map { $0 + "\n" + request.prompt } ?? request.prompt), radix: 16)
+        let fingerprint = String(
+            stableHash(request.system.map { $0 + "\n" + request.prompt } ?? request.prompt), radix: 16)
         var words: [Substring] = []
         var rest = request.prompt[...]
         // Only the first words: a synthesis prompt may hold ten thousand sections.

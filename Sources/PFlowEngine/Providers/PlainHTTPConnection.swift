@@ -109,7 +109,9 @@ final class PlainHTTPExchangeHandler: ChannelInboundHandler {
             version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: request.target, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if !request.body.isEmpty {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: request.body)))), promise: nil)
+            context.write(
+                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: request.body)))), promise: nil
+            )
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }

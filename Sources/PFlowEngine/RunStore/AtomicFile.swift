@@ -1,12 +1,5 @@
 import Foundation
 
-/// A file in the run directory could not be written: a full disk, a read-only folder.
-public struct RunStoreError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 /// Whole-file writes that readers never see half done.
 ///
 /// A new file is written as an unnamed inode (O_TMPFILE) and linked under its name once
@@ -37,7 +30,9 @@ enum AtomicFile {
         guard fd >= 0 else { throw failure("cannot create", temporary) }
         var writeError: RunStoreError?
         produce { bytes in
-            if writeError == nil && !writeAll(bytes, to: fd) { writeError = failure("cannot write", temporary) }
+            if writeError == nil && !FileDescriptor.writeAll(bytes, to: fd) {
+                writeError = failure("cannot write", temporary)
+            }
         }
         if let writeError {
             close(fd)
@@ -59,35 +54,22 @@ enum AtomicFile {
     /// The O_TMPFILE path; false when it cannot be used here, and nothing was written.
     private static func linkNew(_ bytes: UnsafeRawBufferPointer, at path: String) -> Bool {
         #if os(Linux)
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[..<$0]) } ?? "."
-        let fd = open(folder.isEmpty ? "/" : folder, temporaryFileFlag | O_WRONLY | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        guard writeAll(bytes, to: fd) else { return false }
-        return linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0
+            let slash = path.lastIndex(of: "/")
+            let folder = slash.map { String(path[..<$0]) } ?? "."
+            let fd = open(folder.isEmpty ? "/" : folder, temporaryFileFlag | O_WRONLY | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            guard FileDescriptor.writeAll(bytes, to: fd) else { return false }
+            return linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0
         #else
-        return false
+            return false
         #endif
     }
 
     #if os(Linux)
-    /// O_TMPFILE (`__O_TMPFILE | O_DIRECTORY`), which Glibc's module does not import.
-    private static let temporaryFileFlag: Int32 = 0o20_000_000 | O_DIRECTORY
+        /// O_TMPFILE (`__O_TMPFILE | O_DIRECTORY`), which Glibc's module does not import.
+        private static let temporaryFileFlag: Int32 = 0o20_000_000 | O_DIRECTORY
     #endif
-
-    private static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += written
-        }
-        return true
-    }
 
     /// Points `link` at `target` atomically: a symlink under a temporary name, renamed over
     /// the old one, so `latest` never dangles or disappears mid-update.

@@ -42,7 +42,8 @@ public final class PriorRun: Sendable {
         for (id, attempt) in attemptsStarted(in: directory.eventsPath) {
             attempts[id] = max(attempts[id] ?? 0, attempt)
         }
-        return PriorRun(directory: directory, manifest: manifest, records: records, entries: entries, attempts: attempts)
+        return PriorRun(
+            directory: directory, manifest: manifest, records: records, entries: entries, attempts: attempts)
     }
 
     private init(

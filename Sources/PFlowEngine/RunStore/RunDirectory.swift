@@ -20,7 +20,9 @@ public struct RunDirectory: Sendable {
     public func recordPath(forStep id: String) -> String { stepsPath + "/" + id + ".json" }
 
     /// Creates a fresh run folder under `root/<workflowName>`.
-    public static func create(root: String, workflowName: String, now: Date = Date()) throws(RunStoreError) -> RunDirectory {
+    public static func create(root: String, workflowName: String, now: Date = Date()) throws(RunStoreError)
+        -> RunDirectory
+    {
         let workflowFolder = root + "/" + safeName(workflowName)
         do {
             try FileManager.default.createDirectory(atPath: workflowFolder, withIntermediateDirectories: true)

@@ -210,7 +210,8 @@ extension RunJournal.State {
                 elements.append(element)
             } else {
                 elements.append("")
-                stale.append(.init(position: position, index: index, revision: stepRevisions[index], entry: steps[index]))
+                stale.append(
+                    .init(position: position, index: index, revision: stepRevisions[index], entry: steps[index]))
             }
         }
         return PendingDocument(manifest: header(over: ordered), elements: elements, stale: stale)

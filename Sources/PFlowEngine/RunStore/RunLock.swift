@@ -18,7 +18,8 @@ public final class RunLock: Sendable {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw RunStoreError(
-                busy ? "\(directory) is in use by another pflow process (a run or resume still going)"
+                busy
+                    ? "\(directory) is in use by another pflow process (a run or resume still going)"
                     : "cannot lock \(directory): \(reason)")
         }
         self.fd = fd

@@ -34,7 +34,8 @@ extension NodeExecutor {
                 return settleFromPrior(id, status: kept, resume: resume, after: entry)
             }
             if resume.succeeded(id) {
-                rendered = try? render(step, settings: settings, item: item, provider: settings.providerName, model: model)
+                rendered = try? render(
+                    step, settings: settings, item: item, provider: settings.providerName, model: model)
                 if let rendered, let (text, earlier) = resume.reusable(id, requestHash: rendered.hash) {
                     return reuse(id, text: text, record: earlier, after: entry)
                 }
@@ -204,7 +205,8 @@ extension NodeExecutor {
         _ id: String, status: NodeStatus, resume: ResumePlan, after entry: ChainLink?
     ) -> NodeOutcome {
         let earlier = resume.lastStatus(of: id)
-        let reason = earlier.isTerminal
+        let reason =
+            earlier.isTerminal
             ? "\(earlier.pastTense) in an earlier session; --only-failed leaves it"
             : "had not finished when an earlier session ended; --only-failed leaves it"
         settleUnrunStep(id, status: status, reason: reason)
@@ -255,7 +257,8 @@ extension NodeExecutor {
         board.publish(
             id,
             Settlement(
-                status: status, text: status == .succeeded && keptAnswers.keeps(id) ? response?.text : nil, chain: chain))
+                status: status, text: status == .succeeded && keptAnswers.keeps(id) ? response?.text : nil, chain: chain
+            ))
         events.emit(
             .stepFinished, step: id, status: status.rawValue, error: errorMessage, usage: response?.usage,
             duration: duration)
@@ -276,8 +279,11 @@ extension NodeExecutor {
     private func attemptOnce(
         _ request: CompletionRequest, provider: any LLMProvider, timeout: Duration
     ) async -> AttemptResult {
-        let outcome = await withDeadline(timeout, clock: clock) { () async -> Result<CompletionResponse, ProviderError> in
-            do throws(ProviderError) { return .success(try await provider.complete(request)) } catch { return .failure(error) }
+        let outcome = await withDeadline(timeout, clock: clock) {
+            () async -> Result<CompletionResponse, ProviderError> in
+            do throws(ProviderError) { return .success(try await provider.complete(request)) } catch {
+                return .failure(error)
+            }
         }
         switch outcome {
         case .deadlinePassed:
@@ -293,7 +299,8 @@ extension NodeExecutor {
     /// Takes every limit a request must hold, narrowest first: the step's blocks, its
     /// provider, the run, the file-descriptor ceiling; then the provider's rate. On
     /// cancellation whatever was taken is given back.
-    private func acquireSlots(scope: ExecutionScope, provider: ProviderRegistry.Entry) async throws -> [AsyncSemaphore] {
+    private func acquireSlots(scope: ExecutionScope, provider: ProviderRegistry.Entry) async throws -> [AsyncSemaphore]
+    {
         var wanted = scope.limits
         if let limit = provider.concurrency { wanted.append(limit) }
         if let runLimit { wanted.append(runLimit) }
@@ -321,7 +328,8 @@ extension NodeExecutor {
     static func cost(of usage: TokenUsage, price: ProviderSpec.Price?) -> Double {
         guard let price else { return 0 }
         let dollars =
-            (Double(usage.inputTokens) * price.inputPerMTok + Double(usage.outputTokens) * price.outputPerMTok) / 1_000_000
+            (Double(usage.inputTokens) * price.inputPerMTok + Double(usage.outputTokens) * price.outputPerMTok)
+            / 1_000_000
         return (dollars * 1_000_000).rounded() / 1_000_000
     }
 

@@ -87,7 +87,8 @@ struct NodeExecutor: Sendable {
             chain = outcome.chain ?? chain
             guard outcome.status == .succeeded else {
                 for later in items[(position + 1)...] {
-                    settleUnrun(later, status: .skipped, reason: "comes after '\(item.id)', which \(outcome.status.pastTense)")
+                    settleUnrun(
+                        later, status: .skipped, reason: "comes after '\(item.id)', which \(outcome.status.pastTense)")
                 }
                 return NodeOutcome(status: outcome.status, chain: chain)
             }

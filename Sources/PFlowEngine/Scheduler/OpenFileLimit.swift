@@ -23,8 +23,8 @@ public enum OpenFileLimit {
     public static func requestCeiling(forLimit limit: Int) -> Int { max(1, limit - reserve) }
 
     #if os(Linux)
-    private static let resourceLimit = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        private static let resourceLimit = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
     #else
-    private static let resourceLimit = RLIMIT_NOFILE
+        private static let resourceLimit = RLIMIT_NOFILE
     #endif
 }

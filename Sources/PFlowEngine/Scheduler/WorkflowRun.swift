@@ -141,7 +141,8 @@ public final class WorkflowRun: Sendable {
             workflow: RunManifest.WorkflowInfo(name: workflow.name, path: setup.workflowPath, sha256: setup.sha256),
             inputs: setup.inputs.recorded, status: .running, startedAt: UTCTimestamp.iso8601(Date()),
             mock: request.mockProviders, maxConcurrency: maxConcurrency, steps: [], blocks: [],
-            totals: RunManifest.Totals(steps: 0, statuses: [:], requests: 0, inputTokens: 0, outputTokens: 0, costUSD: 0),
+            totals: RunManifest.Totals(
+                steps: 0, statuses: [:], requests: 0, inputTokens: 0, outputTokens: 0, costUSD: 0),
             inputFiles: setup.inputs.fromFiles.isEmpty ? nil : setup.inputs.fromFiles)
         return try assemble(
             request, setup: setup, manifest: manifest, directory: directory, log: log, lock: lock, resume: nil,
@@ -189,11 +190,12 @@ public final class WorkflowRun: Sendable {
         manifest.criticalPath = nil
         manifest.mock = request.mockProviders
         manifest.maxConcurrency = request.maxConcurrency ?? request.workflow.maxConcurrency
-        manifest.resumes = (earlier.resumes ?? []) + [
-            RunManifest.Resume(
-                startedAt: UTCTimestamp.iso8601(Date()), onlyFailed: options.onlyFailed,
-                forced: setup.sha256 != earlier.workflow.sha256)
-        ]
+        manifest.resumes =
+            (earlier.resumes ?? []) + [
+                RunManifest.Resume(
+                    startedAt: UTCTimestamp.iso8601(Date()), onlyFailed: options.onlyFailed,
+                    forced: setup.sha256 != earlier.workflow.sha256)
+            ]
         let plan = ResumePlan(prior: prior, onlyFailed: options.onlyFailed, workflow: request.workflow)
         return try assemble(
             request, setup: setup, manifest: manifest, directory: directory, log: log, lock: lock, resume: plan,
@@ -251,7 +253,8 @@ public final class WorkflowRun: Sendable {
             keptAnswers: KeptAnswers(workflow: workflow, output: Self.outputStepID(of: workflow)),
             expander: setup.expander, clock: runClock,
             runLimit: manifest.maxConcurrency.map { AsyncSemaphore(permits: $0) },
-            networkLimit: registry.usesNetwork ? request.networkConcurrencyCeiling.map { AsyncSemaphore(permits: $0) } : nil)
+            networkLimit: registry.usesNetwork
+                ? request.networkConcurrencyCeiling.map { AsyncSemaphore(permits: $0) } : nil)
         executor.resume = resume
         register(workflow.steps, in: journal, executor: executor, block: nil)
         do { try journal.write(force: true) } catch { throw RunSetupError(error.message) }
@@ -349,12 +352,14 @@ public final class WorkflowRun: Sendable {
             status = .succeeded
         } else {
             status = .failed
-            error = outcome.status == .timedOut && workflow.timeout != nil
+            error =
+                outcome.status == .timedOut && workflow.timeout != nil
                 ? "the run timed out" : failureReason(in: workflow.steps, manifest: snapshot)
         }
 
         var resultPath: String?
-        if let outputID = Self.outputStepID(of: workflow), executor.board.settlement(of: outputID)?.status == .succeeded {
+        if let outputID = Self.outputStepID(of: workflow), executor.board.settlement(of: outputID)?.status == .succeeded
+        {
             let text = executor.renderer.text(of: outputID)
             do {
                 try AtomicFile.write(text, to: directory.resultPath)
@@ -426,7 +431,8 @@ public final class WorkflowRun: Sendable {
             let others = executor.renderer.failed(of: node.id)
             if others != "none" {
                 let ids = others.split(separator: ",")
-                reason += "; not succeeded: " + (ids.count > 8 ? ids.prefix(8).joined(separator: ",") + ", ..." : others)
+                reason +=
+                    "; not succeeded: " + (ids.count > 8 ? ids.prefix(8).joined(separator: ",") + ", ..." : others)
             }
             return reason
         }
@@ -444,7 +450,8 @@ public final class WorkflowRun: Sendable {
             case .step(let step):
                 let settings = StepSettings(step: step, workflow: executor.workflow)
                 journal.registerStep(
-                    step.id, block: block, provider: settings.providerName, model: executor.modelName(settings: settings))
+                    step.id, block: block, provider: settings.providerName,
+                    model: executor.modelName(settings: settings))
             case .sequence(let lane):
                 journal.registerBlock(lane.id, kind: "sequence", branches: lane.steps.count, required: lane.steps.count)
                 register(lane.steps, in: journal, executor: executor, block: lane.id)

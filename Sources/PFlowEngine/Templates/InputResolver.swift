@@ -30,7 +30,9 @@ enum InputResolver {
         let names = Set(declared.map(\.name))
         var problems: [String] = []
         for name in Set(given.keys).union(files.keys).sorted() where !names.contains(name) {
-            let known = declared.isEmpty ? "the workflow declares no inputs" : "declared: " + declared.map(\.name).joined(separator: ", ")
+            let known =
+                declared.isEmpty
+                ? "the workflow declares no inputs" : "declared: " + declared.map(\.name).joined(separator: ", ")
             problems.append("unknown input '\(name)' (\(known))")
         }
         for name in Set(given.keys).intersection(files.keys).sorted() {
@@ -58,7 +60,8 @@ enum InputResolver {
                     }
                 } else if input.required {
                     problems.append(
-                        "missing required input '\(input.name)': pass --input \(input.name)=\(input.isFile ? "PATH" : "VALUE")")
+                        "missing required input '\(input.name)': pass --input \(input.name)=\(input.isFile ? "PATH" : "VALUE")"
+                    )
                 } else {
                     resolved.values[input.name] = ""
                 }
@@ -72,7 +75,8 @@ enum InputResolver {
 
     /// A regular file of at most `RegularFile.maxBytes`: a FIFO would hang the run before
     /// it started, a huge file fill memory.
-    fileprivate static func read(_ absolute: String, as path: String, for name: String) throws(RunSetupError) -> String {
+    fileprivate static func read(_ absolute: String, as path: String, for name: String) throws(RunSetupError) -> String
+    {
         switch RegularFile.read(absolute) {
         case .success(let bytes): return String(decoding: bytes, as: UTF8.self)
         case .failure(.unreadable) where !FileManager.default.fileExists(atPath: absolute):

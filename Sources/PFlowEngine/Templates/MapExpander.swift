@@ -47,7 +47,8 @@ struct MapExpander: Sendable {
             switch RegularFile.size(of: absolute) {
             case .success(let size) where size > RegularFile.maxBytes:
                 throw TemplateRenderError(
-                    "map lines file '\(file)' \(RegularFile.Problem.tooLarge(size: size, limit: RegularFile.maxBytes).message(for: "a file"))")
+                    "map lines file '\(file)' \(RegularFile.Problem.tooLarge(size: size, limit: RegularFile.maxBytes).message(for: "a file"))"
+                )
             case .success:
                 return
             case .failure(let problem):

@@ -43,7 +43,9 @@ extension WorkflowDecoder {
 }
 
 extension Diagnostic {
-    static func unknownKey(_ key: String, in owner: String, allowed: [String], at location: SourceLocation) -> Diagnostic {
+    static func unknownKey(_ key: String, in owner: String, allowed: [String], at location: SourceLocation)
+        -> Diagnostic
+    {
         let suggestion = Suggestion.note(for: key, in: allowed)
         return .error(
             "unknown key '\(key)' in \(owner)", at: location,

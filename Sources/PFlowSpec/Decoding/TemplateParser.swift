@@ -52,7 +52,8 @@ enum TemplateParser {
             switch target(of: expression) {
             case .success(let target):
                 flushText()
-                segments.append(.reference(TemplateReference(target: target, expression: expression, location: location)))
+                segments.append(
+                    .reference(TemplateReference(target: target, expression: expression, location: location)))
             case .failure(let diagnostic):
                 diagnostics.append(diagnostic.at(location))
                 pendingText.append(contentsOf: text[openAt..<i])
@@ -103,7 +104,9 @@ enum TemplateParser {
             return .failure(
                 Problem(
                     message: "'\(expression)' is not a reference",
-                    notes: ["references are inputs.NAME, steps.ID.output|outputs|failed, or a map item; write a literal '{{' as {{ '{{' }}"]
+                    notes: [
+                        "references are inputs.NAME, steps.ID.output|outputs|failed, or a map item; write a literal '{{' as {{ '{{' }}"
+                    ]
                 ))
         }
         switch parts[0] {
@@ -116,7 +119,9 @@ enum TemplateParser {
             guard parts.count == 3 else {
                 return .failure(
                     Problem(
-                        message: "'\(expression)' is not a reference; write steps.ID.output, steps.ID.outputs or steps.ID.failed"))
+                        message:
+                            "'\(expression)' is not a reference; write steps.ID.output, steps.ID.outputs or steps.ID.failed"
+                    ))
             }
             switch parts[2] {
             case "output": return .success(.stepOutput(parts[1]))
@@ -125,12 +130,16 @@ enum TemplateParser {
             default:
                 return .failure(
                     Problem(
-                        message: "unknown step field '\(parts[2])' in '\(expression)'; expected output, outputs or failed",
+                        message:
+                            "unknown step field '\(parts[2])' in '\(expression)'; expected output, outputs or failed",
                         notes: Suggestion.note(for: parts[2], in: stepFields)))
             }
         case "env":
             return .failure(
-                Problem(message: "templates cannot read environment variables ('\(expression)'); secrets never flow into prompts"))
+                Problem(
+                    message:
+                        "templates cannot read environment variables ('\(expression)'); secrets never flow into prompts"
+                ))
         default:
             guard parts.count <= 2 else { return .failure(Problem(message: "'\(expression)' is not a reference")) }
             return .success(.mapItem(variable: parts[0], field: parts.count == 2 ? parts[1] : nil))

@@ -5,9 +5,13 @@ extension WorkflowDecoder {
         "on_timeout", "needs",
     ]
     static let blockKinds = ["parallel", "sequence", "map"]
-    static let parallelKeys = ["id", "steps", "repeat", "step", "min_success", "stragglers", "timeout", "max_concurrency", "needs"]
+    static let parallelKeys = [
+        "id", "steps", "repeat", "step", "min_success", "stragglers", "timeout", "max_concurrency", "needs",
+    ]
     static let sequenceKeys = ["id", "steps", "needs"]
-    static let mapKeys = ["id", "over", "as", "step", "min_success", "stragglers", "timeout", "max_concurrency", "needs"]
+    static let mapKeys = [
+        "id", "over", "as", "step", "min_success", "stragglers", "timeout", "max_concurrency", "needs",
+    ]
     static let mapSourceKeys = ["glob", "items", "lines", "input"]
     /// Branches a `repeat` may ask for; far beyond any vote, short of a typo's `repeat: 5000000`.
     static let maxRepeat = 10_000
@@ -26,7 +30,10 @@ extension WorkflowDecoder {
     private mutating func stepNode(_ node: YAMLNode) -> StepNode? {
         guard let pairs = node.mapping else {
             if case .invalid = node.content { return nil }
-            report(.error("a step must be a mapping with 'id' and 'prompt', found \(node.kindDescription)", at: location(node)))
+            report(
+                .error(
+                    "a step must be a mapping with 'id' and 'prompt', found \(node.kindDescription)", at: location(node)
+                ))
             return nil
         }
         guard let blockPair = pairs.first(where: { Self.blockKinds.contains($0.key.scalar?.value ?? "") }),
@@ -57,10 +64,13 @@ extension WorkflowDecoder {
         let id: Located<String>?
         if let block {
             for key in ["id", "needs"] where f.has(key) {
-                let advice = key == "id" ? "its branches are named \(block.id).0, \(block.id).1, ..." : "put 'needs' on the block"
+                let advice =
+                    key == "id"
+                    ? "its branches are named \(block.id).0, \(block.id).1, ..." : "put 'needs' on the block"
                 report(
                     .error(
-                        "the step of \(block.kind) '\(block.id)' cannot have its own '\(key)'", at: location(f.keyNode(key) ?? node),
+                        "the step of \(block.kind) '\(block.id)' cannot have its own '\(key)'",
+                        at: location(f.keyNode(key) ?? node),
                         notes: [advice]))
             }
             id = Located(block.id, at: location(node))
@@ -70,9 +80,12 @@ extension WorkflowDecoder {
         }
         let prompt = template(f, "prompt")
         // A misspelt 'prompt' is already reported with a suggestion; one mistake, one error.
-        let promptMisspelt = node.mapping?.contains { pair in
-            pair.key.scalar.map { !Self.stepKeys.contains($0.value) && Suggestion.closest(to: $0.value, in: Self.stepKeys) == "prompt" } ?? false
-        } ?? false
+        let promptMisspelt =
+            node.mapping?.contains { pair in
+                pair.key.scalar.map {
+                    !Self.stepKeys.contains($0.value) && Suggestion.closest(to: $0.value, in: Self.stepKeys) == "prompt"
+                } ?? false
+            } ?? false
         let promptBlank = prompt.map { $0.source.trimmingCharactersInWhitespace().isEmpty } ?? (f["prompt"] == nil)
         if let key = f.keyNode("prompt"), promptBlank {
             report(.error("'prompt' is empty", at: location(key)))
@@ -117,11 +130,16 @@ extension WorkflowDecoder {
                 branches = .repeat(count: count, step: inner)
             }
         case (nil, _?, nil):
-            report(.error("parallel '\(name)' has 'repeat' but no 'step' to repeat", at: location(f.keyNode("repeat") ?? node)))
+            report(
+                .error(
+                    "parallel '\(name)' has 'repeat' but no 'step' to repeat", at: location(f.keyNode("repeat") ?? node)
+                ))
         case (nil, nil, _?):
-            report(.error("parallel '\(name)' has a 'step' but no 'repeat: N'", at: location(f.keyNode("step") ?? node)))
+            report(
+                .error("parallel '\(name)' has a 'step' but no 'repeat: N'", at: location(f.keyNode("step") ?? node)))
         case (nil, nil, nil):
-            report(.error("parallel '\(name)' needs 'steps', or 'repeat' with 'step'", at: id?.location ?? location(node)))
+            report(
+                .error("parallel '\(name)' needs 'steps', or 'repeat' with 'step'", at: id?.location ?? location(node)))
         case (_?, _, _):
             report(
                 .error(
@@ -130,7 +148,8 @@ extension WorkflowDecoder {
         }
         let policy = blockPolicy(f)
         guard let id, let branches else { return nil }
-        return ParallelSpec(id: id.value, branches: branches, policy: policy, needs: names(f, "needs"), location: id.location)
+        return ParallelSpec(
+            id: id.value, branches: branches, policy: policy, needs: names(f, "needs"), location: id.location)
     }
 
     private mutating func sequence(_ node: YAMLNode) -> SequenceSpec? {
@@ -173,7 +192,8 @@ extension WorkflowDecoder {
         let needs = names(f, "needs")
         guard let id, let source, let inner else { return nil }
         return MapSpec(
-            id: id.value, source: source, itemName: itemName, step: inner, policy: policy, needs: needs, location: id.location)
+            id: id.value, source: source, itemName: itemName, step: inner, policy: policy, needs: needs,
+            location: id.location)
     }
 
     private mutating func mapSource(_ block: MappingFields, block name: String) -> Located<MapSpec.Source>? {
@@ -254,14 +274,17 @@ extension WorkflowDecoder {
         }
         if scalar.value.hasSuffix("%"), let percent = Double(scalar.value.dropLast()), percent.isFinite {
             guard percent > 0 && percent <= 100 else {
-                report(.error("'min_success' must be a percentage above 0% and at most 100%, found \(scalar.value)", at: at))
+                report(
+                    .error(
+                        "'min_success' must be a percentage above 0% and at most 100%, found \(scalar.value)", at: at))
                 return nil
             }
             return .percent(percent)
         }
         report(
             .error(
-                "'min_success' must be all, a number of branches or a percentage like 90%, found '\(scalar.value)'", at: at))
+                "'min_success' must be all, a number of branches or a percentage like 90%, found '\(scalar.value)'",
+                at: at))
         return nil
     }
 }

@@ -38,8 +38,10 @@ extension WorkflowDecoder {
             return nil
         }
         guard range.contains(value) else {
-            let bounds = range.upperBound == .greatestFiniteMagnitude
-                ? "\(Self.spell(range.lowerBound)) or more" : "between \(Self.spell(range.lowerBound)) and \(Self.spell(range.upperBound))"
+            let bounds =
+                range.upperBound == .greatestFiniteMagnitude
+                ? "\(Self.spell(range.lowerBound)) or more"
+                : "between \(Self.spell(range.lowerBound)) and \(Self.spell(range.upperBound))"
             report(.error("'\(key)' must be \(bounds), found \(node.scalar?.value ?? "")", at: location(node)))
             return nil
         }
@@ -74,7 +76,10 @@ extension WorkflowDecoder {
             }
             return duration
         case .failure(.missingUnit):
-            report(.error("'\(key): \(text)' has no unit", at: location(node), notes: ["write \(text)s, \(text)ms or \(text)m"]))
+            report(
+                .error(
+                    "'\(key): \(text)' has no unit", at: location(node),
+                    notes: ["write \(text)s, \(text)ms or \(text)m"]))
         case .failure(.tooLong):
             report(.error("'\(key)' is longer than the 168h maximum", at: location(node)))
         case .failure(.malformed):

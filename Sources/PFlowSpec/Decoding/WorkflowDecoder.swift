@@ -31,14 +31,20 @@ struct WorkflowDecoder {
 
     mutating func decode(_ root: YAMLNode) -> Workflow? {
         guard root.mapping != nil else {
-            report(.error("a workflow file must be a mapping with keys like 'steps', found \(root.kindDescription)", at: location(root)))
+            report(
+                .error(
+                    "a workflow file must be a mapping with keys like 'steps', found \(root.kindDescription)",
+                    at: location(root)))
             return nil
         }
         guard let top = fields(root, owner: "the workflow", allowed: Self.workflowKeys) else { return nil }
         var workflow = Workflow(file: file, name: workflowName(top), steps: [], location: location(root))
         if let version = int(top, "version", atLeast: Int.min) {
             if version != Self.supportedVersion, let node = top["version"] {
-                report(.error("unsupported version \(version); this pflow reads version \(Self.supportedVersion)", at: location(node)))
+                report(
+                    .error(
+                        "unsupported version \(version); this pflow reads version \(Self.supportedVersion)",
+                        at: location(node)))
             }
             workflow.version = version
         }
@@ -50,7 +56,9 @@ struct WorkflowDecoder {
         workflow.timeout = duration(top, "timeout")
         workflow.output = string(top, "output")
         if workflow.providers.isEmpty && top["providers"] == nil {
-            workflow.providers = [ProviderSpec(name: ProviderSpec.implicitMockName, kind: .mock, location: workflow.location)]
+            workflow.providers = [
+                ProviderSpec(name: ProviderSpec.implicitMockName, kind: .mock, location: workflow.location)
+            ]
         }
         if workflow.defaults.provider == nil, workflow.providers.count == 1, let only = workflow.providers.first {
             workflow.defaults.provider = only.name
@@ -106,13 +114,18 @@ struct WorkflowDecoder {
             reportWrongType("providers", expected: "a mapping of provider names", node)
             return []
         }
-        if pairs.isEmpty { report(.error("'providers' is empty; declare one or leave it out to use the mock", at: location(node))) }
+        if pairs.isEmpty {
+            report(.error("'providers' is empty; declare one or leave it out to use the mock", at: location(node)))
+        }
         return pairs.compactMap { pair in
             guard let name = pair.key.scalar?.value else { return nil }
             if !TemplateParser.isName(name) {
-                report(.error("provider name '\(name)' may only use letters, digits, '_' and '-'", at: location(pair.key)))
+                report(
+                    .error("provider name '\(name)' may only use letters, digits, '_' and '-'", at: location(pair.key)))
             }
-            guard let f = fields(pair.value, owner: "provider '\(name)'", allowed: Self.providerKeys) else { return nil }
+            guard let f = fields(pair.value, owner: "provider '\(name)'", allowed: Self.providerKeys) else {
+                return nil
+            }
             let kind: ProviderSpec.Kind? = choice(f, "kind")
             if !f.has("kind") {
                 report(.error("provider '\(name)' needs a 'kind': mock, openai or anthropic", at: location(pair.key)))
@@ -122,7 +135,9 @@ struct WorkflowDecoder {
             if let url = string(f, "base_url") {
                 provider.baseURL = url.value
                 if !(url.value.hasPrefix("http://") || url.value.hasPrefix("https://")) {
-                    report(.error("'base_url' must start with http:// or https://, found '\(url.value)'", at: url.location))
+                    report(
+                        .error("'base_url' must start with http:// or https://, found '\(url.value)'", at: url.location)
+                    )
                 }
             }
             if let env = string(f, "api_key_env") {
@@ -175,7 +190,9 @@ struct WorkflowDecoder {
     }
 
     private mutating func defaults(_ node: YAMLNode?) -> StepDefaults {
-        guard let node, let f = fields(node, owner: "'defaults'", allowed: Self.defaultsKeys) else { return StepDefaults() }
+        guard let node, let f = fields(node, owner: "'defaults'", allowed: Self.defaultsKeys) else {
+            return StepDefaults()
+        }
         var defaults = StepDefaults()
         if let provider = string(f, "provider") {
             defaults.provider = provider.value

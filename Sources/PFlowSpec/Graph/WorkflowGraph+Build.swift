@@ -29,16 +29,18 @@ private struct GraphBuilder {
 
         let vertices = makeVertexGraph()
         guard let order = vertices.topologicalOrder() else {
-            let cyclic = WorkflowGraph(nodes: nodes, edges: edges, roots: roots, indexByID: indexByID,
-                                       vertices: vertices, vertexOrder: [])
+            let cyclic = WorkflowGraph(
+                nodes: nodes, edges: edges, roots: roots, indexByID: indexByID,
+                vertices: vertices, vertexOrder: [])
             diagnostics += CycleFinder(graph: cyclic).cycles()
             // Reachability still holds outside the cycle: what is not reachable is a race
             // whatever the cycle's fix turns out to be.
             diagnostics += ReferenceChecker(graph: cyclic, defaults: workflow.defaults).check()
             return (nil, diagnostics)
         }
-        let graph = WorkflowGraph(nodes: nodes, edges: edges, roots: roots, indexByID: indexByID,
-                                  vertices: vertices, vertexOrder: order)
+        let graph = WorkflowGraph(
+            nodes: nodes, edges: edges, roots: roots, indexByID: indexByID,
+            vertices: vertices, vertexOrder: order)
         diagnostics += ReferenceChecker(graph: graph, defaults: workflow.defaults).check()
         return (diagnostics.hasErrors ? nil : graph, diagnostics)
     }
@@ -80,8 +82,12 @@ private struct GraphBuilder {
         case .sequence:
             kind = .sequence
         }
-        guard insert(.init(id: item.id, kind: kind, parent: parent, children: [], location: item.location,
-                           step: step, policy: policy, mapSource: mapSource)) else { return nil }
+        guard
+            insert(
+                .init(
+                    id: item.id, kind: kind, parent: parent, children: [], location: item.location,
+                    step: step, policy: policy, mapSource: mapSource))
+        else { return nil }
         for target in declaredNeeds { needs.append((item.id, target)) }
 
         let children: [String]
@@ -98,9 +104,10 @@ private struct GraphBuilder {
                 children = (0..<max(0, count)).compactMap { index in
                     var branch = spec
                     branch.id = "\(block.id).\(index)"
-                    let node = WorkflowGraph.Node(id: branch.id, kind: .repeatBranch(index: index), parent: block.id,
-                                                  children: [], location: spec.location, step: branch, policy: nil,
-                                                  mapSource: nil)
+                    let node = WorkflowGraph.Node(
+                        id: branch.id, kind: .repeatBranch(index: index), parent: block.id,
+                        children: [], location: spec.location, step: branch, policy: nil,
+                        mapSource: nil)
                     return insert(node) ? branch.id : nil
                 }
             }

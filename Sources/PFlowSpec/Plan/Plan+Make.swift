@@ -99,7 +99,8 @@ private struct PlanMaker {
     /// A leaf's own requests at once: its width, under a map's `max_concurrency`.
     private func own(_ index: Int) -> Bound {
         guard let entry = entries[index] else { return Bound(0) }
-        return Bound(entry.width.isExact ? entry.width.known : nil).capped(at: graph.nodes[index].policy?.maxConcurrency)
+        return Bound(entry.width.isExact ? entry.width.known : nil).capped(
+            at: graph.nodes[index].policy?.maxConcurrency)
     }
 
     private func parentIndex(of index: Int) -> Int? {
@@ -127,9 +128,11 @@ private struct PlanMaker {
         return Plan.Path(
             steps: steps.map(\.id),
             requests: spans.reduce(0) { $0 + waves(of: $1) },
-            seconds: known.isEmpty ? nil : spans.reduce(0) { total, index in
-                total + (entries[index]?.estimateSeconds ?? 0) * Double(waves(of: index))
-            },
+            seconds: known.isEmpty
+                ? nil
+                : spans.reduce(0) { total, index in
+                    total + (entries[index]?.estimateSeconds ?? 0) * Double(waves(of: index))
+                },
             boundedByTimeout: steps.filter { $0.estimateBasis == .timeout }.map(\.id),
             unknown: steps.filter { $0.estimateBasis == .unknown }.map(\.id))
     }
@@ -137,8 +140,9 @@ private struct PlanMaker {
     private func limits() -> Plan.Limits {
         let used = Set(entries.compactMap { $0?.provider })
         var providers = workflow.providers.filter { used.contains($0.name) }.map {
-            Plan.ProviderLimit(name: $0.name, kind: $0.kind.rawValue, maxConcurrency: $0.maxConcurrency,
-                               requestsPerMinute: $0.requestsPerMinute)
+            Plan.ProviderLimit(
+                name: $0.name, kind: $0.kind.rawValue, maxConcurrency: $0.maxConcurrency,
+                requestsPerMinute: $0.requestsPerMinute)
         }
         for name in used.sorted() where workflow.provider(named: name) == nil {
             providers.append(Plan.ProviderLimit(name: name, kind: ProviderSpec.Kind.mock.rawValue))
@@ -149,8 +153,9 @@ private struct PlanMaker {
                 id: node.id, minSuccess: policy.minSuccess.description, stragglers: policy.stragglers.rawValue,
                 maxConcurrency: policy.maxConcurrency, timeoutSeconds: policy.timeout.map(\.inSeconds))
         }
-        return Plan.Limits(maxConcurrency: workflow.maxConcurrency, timeoutSeconds: workflow.timeout.map(\.inSeconds),
-                           providers: providers, blocks: blocks)
+        return Plan.Limits(
+            maxConcurrency: workflow.maxConcurrency, timeoutSeconds: workflow.timeout.map(\.inSeconds),
+            providers: providers, blocks: blocks)
     }
 
     private static func entry(

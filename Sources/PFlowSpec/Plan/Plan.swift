@@ -26,9 +26,12 @@ public struct Plan: Sendable, Codable {
         }
 
         static func + (lhs: Count, rhs: Count) -> Count {
-            Count(known: lhs.known + rhs.known, dynamicMaps: lhs.dynamicMaps + rhs.dynamicMaps.filter {
-                !lhs.dynamicMaps.contains($0)
-            })
+            Count(
+                known: lhs.known + rhs.known,
+                dynamicMaps: lhs.dynamicMaps
+                    + rhs.dynamicMaps.filter {
+                        !lhs.dynamicMaps.contains($0)
+                    })
         }
 
         static func * (lhs: Count, factor: Int) -> Count {

@@ -101,7 +101,10 @@ struct WorkflowValidator {
             report(.error("the id '\(id)' \(problem)", at: node.location))
         }
         if let first = declared[id] {
-            report(.error("duplicate id '\(id)'", at: node.location, notes: ["'\(id)' is first declared at \(first.location)"]))
+            report(
+                .error(
+                    "duplicate id '\(id)'", at: node.location, notes: ["'\(id)' is first declared at \(first.location)"]
+                ))
         } else {
             if let other = declaredFolded[id.lowercased()], let first = declared[other] {
                 report(
@@ -125,7 +128,10 @@ struct WorkflowValidator {
     private mutating func checkProviders() {
         let names = workflow.providers.map(\.name)
         if let name = workflow.defaults.provider, workflow.provider(named: name) == nil {
-            report(.unknownProvider(name, known: names, suggestion: suggest(name, in: names), at: workflow.defaults.providerLocation ?? workflow.location))
+            report(
+                .unknownProvider(
+                    name, known: names, suggestion: suggest(name, in: names),
+                    at: workflow.defaults.providerLocation ?? workflow.location))
         }
         for provider in workflow.providers {
             if let variable = provider.apiKeyEnv, provider.kind != .mock, (environment[variable] ?? "").isEmpty {
@@ -137,7 +143,8 @@ struct WorkflowValidator {
             if let host = Self.insecureHost(provider) {
                 report(
                     .error(
-                        "provider '\(provider.name)' would send its API key unencrypted to \(host)", at: provider.location,
+                        "provider '\(provider.name)' would send its API key unencrypted to \(host)",
+                        at: provider.location,
                         notes: ["use https, or set 'allow_insecure: true' if the network is trusted"]))
             }
         }
@@ -170,11 +177,14 @@ struct WorkflowValidator {
         }
         if let written = step.provider, workflow.provider(named: written.value) == nil {
             let names = workflow.providers.map(\.name)
-            report(.unknownProvider(written.value, known: names, suggestion: suggest(written.value, in: names), at: written.location))
+            report(
+                .unknownProvider(
+                    written.value, known: names, suggestion: suggest(written.value, in: names), at: written.location))
             return
         }
         guard let provider = workflow.provider(named: name), provider.kind != .mock else { return }
-        if step.model == nil && provider.model == nil && workflow.defaults.model == nil && !modelReported.contains(name) {
+        if step.model == nil && provider.model == nil && workflow.defaults.model == nil && !modelReported.contains(name)
+        {
             modelReported.insert(name)
             report(
                 .error(
@@ -296,7 +306,9 @@ struct WorkflowValidator {
         return nil
     }
 
-    private mutating func checkMapItem(_ reference: TemplateReference, variable: String, field: String?, inMap map: MapSpec?) {
+    private mutating func checkMapItem(
+        _ reference: TemplateReference, variable: String, field: String?, inMap map: MapSpec?
+    ) {
         let at = reference.location
         if let map, map.itemName != variable {
             report(

@@ -114,7 +114,9 @@ struct SourceText: Sendable {
         // The standard library's validation is fast; walk scalar by scalar only to locate a problem.
         if !bytes.contains(0) && String(validating: bytes, as: UTF8.self) != nil { return nil }
         // libyaml would read these, but nothing else in pflow (templates, run records) would.
-        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0, 0, 0xFE, 0xFF]) {
+        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF])
+            || bytes.starts(with: [0, 0, 0xFE, 0xFF])
+        {
             return (0, "the file is UTF-16 or UTF-32 text; save it as UTF-8")
         }
         var parser = Unicode.UTF8.ForwardParser()

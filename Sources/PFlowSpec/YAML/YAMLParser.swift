@@ -1,4 +1,4 @@
-import CYAML
+internal import CYAML
 
 /// Turns a file's bytes into a `YAMLNode` tree by driving libyaml's event parser.
 ///
@@ -42,7 +42,8 @@ public enum YAMLParser {
         let source = SourceText(bytes)
         if let (offset, problem) = source.firstEncodingProblem() {
             return Result(
-                root: nil, diagnostics: [.error(problem, at: source.mark(ofByte: offset).location(in: file))], source: source)
+                root: nil, diagnostics: [.error(problem, at: source.mark(ofByte: offset).location(in: file))],
+                source: source)
         }
         var builder = TreeBuilder(file: file, source: source, limits: limits)
         bytes.withUnsafeBufferPointer { buffer in
@@ -54,7 +55,8 @@ public enum YAMLParser {
             builder.diagnostics.append(.emptyFile(at: start))
         }
         return Result(
-            root: builder.diagnostics.hasFatal ? nil : builder.root, diagnostics: builder.diagnostics.list, source: source)
+            root: builder.diagnostics.hasFatal ? nil : builder.root, diagnostics: builder.diagnostics.list,
+            source: source)
     }
 }
 
@@ -117,7 +119,8 @@ private struct TreeBuilder {
     mutating func run(_ base: UnsafePointer<UInt8>, count: Int) {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
-            diagnostics.fatal(.error("out of memory starting the YAML parser", at: location(YAMLMark(line: 1, column: 1))))
+            diagnostics.fatal(
+                .error("out of memory starting the YAML parser", at: location(YAMLMark(line: 1, column: 1))))
             return
         }
         defer { yaml_parser_delete(&parser) }
@@ -156,7 +159,9 @@ private struct TreeBuilder {
         case YAML_SCALAR_EVENT:
             let data = event.data.scalar
             let value =
-                data.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: Int(data.length)), as: UTF8.self) }
+                data.value.map {
+                    String(decoding: UnsafeBufferPointer(start: $0, count: Int(data.length)), as: UTF8.self)
+                }
                 ?? ""
             let scalar = YAMLScalar(value, style: Self.style(data.style), tag: Self.string(data.tag))
             let node = YAMLNode(.scalar(scalar), start: start, end: end, expandedSize: 1)
@@ -173,7 +178,8 @@ private struct TreeBuilder {
                 attach(target)
             } else {
                 diagnostics.append(
-                    openAnchors.contains(name) ? .aliasCycle(name, at: location(start)) : .undefinedAlias(name, at: location(start)))
+                    openAnchors.contains(name)
+                        ? .aliasCycle(name, at: location(start)) : .undefinedAlias(name, at: location(start)))
                 attach(YAMLNode(.invalid, start: start, end: end, expandedSize: 1))
             }
         case YAML_SEQUENCE_START_EVENT:

@@ -2,7 +2,7 @@ import Foundation
 import PFlowMockServerCore
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The `pflow-mock-server` binary running on a free loopback port.

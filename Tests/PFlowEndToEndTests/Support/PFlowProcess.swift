@@ -32,7 +32,9 @@ final class ChildProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
 
-        var fullEnvironment = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "TMPDIR"].contains($0.key) }
+        var fullEnvironment = ProcessInfo.processInfo.environment.filter {
+            ["PATH", "HOME", "TMPDIR"].contains($0.key)
+        }
         fullEnvironment.merge(environment) { $1 }
         process.executableURL = executable
         process.arguments = arguments

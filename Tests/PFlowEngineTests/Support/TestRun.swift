@@ -1,8 +1,8 @@
-import Testing
 import Foundation
 import PFlowEngine
 import PFlowSpec
 import Synchronization
+import Testing
 
 /// A scratch folder per test, removed at the end.
 final class ScratchDirectory: Sendable {

@@ -13,7 +13,8 @@ enum Build {
             if open.lowerBound > rest.startIndex { segments.append(.text(String(rest[..<open.lowerBound]))) }
             guard let close = rest[open.upperBound...].range(of: "}}") else { break }
             let expression = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            segments.append(.reference(TemplateReference(target: target(expression), expression: expression, location: here)))
+            segments.append(
+                .reference(TemplateReference(target: target(expression), expression: expression, location: here)))
             rest = rest[close.upperBound...]
         }
         if !rest.isEmpty { segments.append(.text(String(rest))) }
@@ -36,8 +37,10 @@ enum Build {
         _ id: String, _ prompt: String = "Say something.", provider: String? = nil, timeout: Duration? = nil,
         retries: Int? = nil, backoff: Backoff? = nil, onTimeout: OnTimeout? = nil, needs: [String] = []
     ) -> StepNode {
-        .step(stepSpec(id, prompt, provider: provider, timeout: timeout, retries: retries, backoff: backoff,
-            onTimeout: onTimeout, needs: needs))
+        .step(
+            stepSpec(
+                id, prompt, provider: provider, timeout: timeout, retries: retries, backoff: backoff,
+                onTimeout: onTimeout, needs: needs))
     }
 
     static func stepSpec(
@@ -57,7 +60,8 @@ enum Build {
         .parallel(
             ParallelSpec(
                 id: id, branches: .steps(children),
-                policy: BlockPolicy(minSuccess: minSuccess, stragglers: stragglers, timeout: timeout, maxConcurrency: maxConcurrency),
+                policy: BlockPolicy(
+                    minSuccess: minSuccess, stragglers: stragglers, timeout: timeout, maxConcurrency: maxConcurrency),
                 location: here))
     }
 
@@ -86,7 +90,8 @@ enum Build {
     ) -> Workflow {
         Workflow(
             file: file, name: "test", inputs: inputs, providers: providers, defaults: defaults,
-            maxConcurrency: maxConcurrency, timeout: timeout, steps: steps, output: output.map { Located($0, at: here) })
+            maxConcurrency: maxConcurrency, timeout: timeout, steps: steps, output: output.map { Located($0, at: here) }
+        )
     }
 
     static func mock(_ name: String = "mock", maxConcurrency: Int? = nil, settings: ProviderSpec.MockSettings = .init())
