@@ -12,8 +12,14 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        // The mock server, and the engine's plain-HTTP client (URLSession is kept for https).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The engine's HTTP client for http and https (TLS, HTTP/2, pooling, proxies,
+        // decompression); docs/performance.md has the measurements behind the choice.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Already built for async-http-client; the mock server uses them to serve TLS and HTTP/2.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.26.0"),
     ],
     targets: [
         .systemLibrary(
@@ -26,6 +32,7 @@ let package = Package(
             name: "PFlowEngine",
             dependencies: [
                 "PFlowSpec",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -46,6 +53,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
             ]
         ),
         .executableTarget(
