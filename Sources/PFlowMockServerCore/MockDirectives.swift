@@ -21,6 +21,8 @@ struct MockDirectives: Equatable {
     var emptyChoices = false
     var html = false
     var reset = false
+    /// Read the whole request, then close the connection without a byte of answer.
+    var drop = false
     var huge: Int?
     var redirect: String?
     /// Quote the received credential header in the error message, as some real servers do.
@@ -100,6 +102,7 @@ struct MockDirectives: Equatable {
         case ("empty-choices", nil): emptyChoices = true
         case ("html", nil): html = true
         case ("reset", nil): reset = true
+        case ("drop", nil): drop = true
         case ("echo-auth", nil): echoAuth = true
         default: unknown.append(token)
         }

@@ -17,12 +17,14 @@ enum MockReply {
     case huge(bytes: Int)
     /// No answer at all until the client gives up.
     case hang
+    /// The request was read; the connection closes with no answer.
+    case drop
 
     var status: Int {
         switch self {
         case .complete(let status, _, _, _): status
         case .slow, .slowHeaders, .stall, .reset, .huge: 200
-        case .hang: 0
+        case .hang, .drop: 0
         }
     }
 
@@ -79,6 +81,7 @@ extension MockReply {
             api, model: request.model, system: request.system, prompt: request.prompt, maxTokens: request.maxTokens,
             seq: request.ticket.seq, emptyChoices: directives.emptyChoices)
         if directives.reset { return .reset(body: body) }
+        if directives.drop { return .drop }
         if directives.stall { return .stall(body: body) }
         if let duration = directives.slowBody { return .slow(body: body, over: duration) }
         if let duration = directives.slowHeaders { return .slowHeaders(body: body, over: duration) }

@@ -179,6 +179,10 @@ final class MockRequestHandler: ChannelInboundHandler {
             stream(context, remaining: bytes, chunk: first, filler: filler, seq: active.ticket.seq)
         case .hang:
             break
+        case .drop:
+            // The server, not the client, broke this exchange.
+            ended(disconnected: false)
+            context.close(promise: nil)
         }
     }
 
