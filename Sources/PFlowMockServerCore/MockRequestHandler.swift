@@ -27,14 +27,17 @@ final class MockRequestHandler: ChannelInboundHandler {
     }
 
     private let core: MockServerCore
+    /// Under HTTP/2 this handler serves one stream: the connection outlives every answer.
+    private let wire: MockWireProtocol
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var bodyTooLarge = false
     private var active: Active?
     private var timers: [Scheduled<Void>] = []
 
-    init(core: MockServerCore) {
+    init(core: MockServerCore, wire: MockWireProtocol) {
         self.core = core
+        self.wire = wire
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -54,11 +57,6 @@ final class MockRequestHandler: ChannelInboundHandler {
             head = nil
             route(context: context, head: requestHead)
         }
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        core.state.connectionOpened()
-        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -129,7 +127,7 @@ final class MockRequestHandler: ChannelInboundHandler {
         let reply = MockReply.plan(for: request, configuration: core.configuration)
         active = Active(
             ticket: ticket, path: path, api: api, status: reply.status, authorization: credential != nil, host: host,
-            keepAlive: head.isKeepAlive)
+            keepAlive: keepsAlive(head))
 
         if case .hang = reply { return }
         let delay = directives.latency ?? core.latency(for: ticket.seq)
@@ -148,6 +146,11 @@ final class MockRequestHandler: ChannelInboundHandler {
             writeHead(context, version, status: 200, contentType: "application/json", length: body.count)
             context.flush()
             trickle(context, body[...], pieces: 10, interval: duration / 10, seq: active.ticket.seq)
+        case .slowHeaders(let body, let duration) where wire == .h2:
+            // HTTP/2 sends a header block whole; the nearest slow loris is headers sent late.
+            after(context, duration, seq: active.ticket.seq) {
+                $0.send(.json(200, body), context: context, version: version)
+            }
         case .slowHeaders(let body, let duration):
             let head =
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
@@ -262,7 +265,9 @@ final class MockRequestHandler: ChannelInboundHandler {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: String(length))
-        headers.add(name: "Connection", value: (keepAlive ?? active?.keepAlive ?? true) ? "keep-alive" : "close")
+        if wire == .http1 {
+            headers.add(name: "Connection", value: (keepAlive ?? active?.keepAlive ?? true) ? "keep-alive" : "close")
+        }
         for (name, value) in extra { headers.add(name: name, value: value) }
         let head = HTTPResponseHead(
             version: version, status: HTTPResponseStatus(statusCode: status, reasonPhrase: MockBodies.reason(status)),
@@ -298,13 +303,17 @@ final class MockRequestHandler: ChannelInboundHandler {
     private func respondAdmin(
         _ context: ChannelHandlerContext, _ head: HTTPRequestHead, status: Int = 200, contentType: String, body: Data
     ) {
-        let keepAlive = head.isKeepAlive
+        let keepAlive = keepsAlive(head)
         writeHead(
             context, head.version, status: status, contentType: contentType, length: body.count, keepAlive: keepAlive)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             if !keepAlive { context.close(promise: nil) }
         }
+    }
+
+    private func keepsAlive(_ head: HTTPRequestHead) -> Bool {
+        wire == .h2 || head.isKeepAlive
     }
 
     /// The first line of the prompt, short enough to read in stats.

@@ -69,6 +69,18 @@ final class MockServerState: Sendable {
         counts.withLock { $0.stats.connections += 1 }
     }
 
+    /// Counted once a TLS handshake (if any) has settled the protocol.
+    func connectionSettled(on wire: MockWireProtocol, afterTLSHandshake: Bool) {
+        counts.withLock { counts in
+            counts.stats.connectionsByProtocol[wire, default: 0] += 1
+            if afterTLSHandshake { counts.stats.tlsHandshakes += 1 }
+        }
+    }
+
+    func streamOpened() {
+        counts.withLock { $0.stats.streams += 1 }
+    }
+
     func stats() -> MockStats {
         counts.withLock { $0.stats }
     }
@@ -85,6 +97,9 @@ final class MockServerState: Sendable {
             counts.attemptsByStep = [:]
             counts.stats.total = Self.gaugeOnly(counts.stats.total)
             counts.stats.connections = 0
+            counts.stats.connectionsByProtocol = [:]
+            counts.stats.tlsHandshakes = 0
+            counts.stats.streams = 0
             counts.stats.byStep = counts.stats.byStep.filter { $0.value.inFlight > 0 }.mapValues(Self.gaugeOnly)
             counts.stats.byModel = counts.stats.byModel.filter { $0.value.inFlight > 0 }.mapValues(Self.gaugeOnly)
         }

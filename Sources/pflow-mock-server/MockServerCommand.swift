@@ -41,16 +41,40 @@ struct MockServerCommand: AsyncParsableCommand {
     @Option(help: "Event-loop threads; defaults to the number of cores.")
     var threads: Int?
 
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp("Serve https with a PEM certificate chain and its PEM private key.", valueName: "cert key"))
+    var tls: [String] = []
+
+    @Flag(name: .customLong("http1-only"), help: "Offer only http/1.1 in TLS ALPN, never h2.")
+    var http1Only = false
+
+    @Option(name: .customLong("h2-max-streams"), help: "SETTINGS_MAX_CONCURRENT_STREAMS for HTTP/2 clients.")
+    var h2MaxStreams: Int = MockServerConfiguration.defaultH2MaxStreams
+
+    @Option(
+        name: .customLong("idle-timeout"), help: "Close a connection with no request in flight for this long.",
+        transform: parseDuration)
+    var idleTimeout: Duration?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be in 0...1") }
+        guard tls.isEmpty || tls.count == 2 else {
+            throw ValidationError("--tls takes two files: the certificate chain and the private key (PEM)")
+        }
+        guard h2MaxStreams >= 1 else { throw ValidationError("--h2-max-streams must be at least 1") }
+        if let idleTimeout, idleTimeout <= .zero { throw ValidationError("--idle-timeout must be above zero") }
+        if http1Only && tls.isEmpty { throw ValidationError("--http1-only needs --tls: plain http is always HTTP/1") }
     }
 
     func run() async throws {
+        let files = tls.count == 2 ? MockTLSFiles(certificatePath: tls[0], keyPath: tls[1]) : nil
         let server = try await MockServer.start(
             MockServerConfiguration(
                 host: host, port: port, latency: latency, jitter: jitter, failureRate: failureRate, seed: seed,
-                logPath: log, threads: threads))
+                logPath: log, threads: threads, tls: files, http1Only: http1Only, h2MaxStreams: h2MaxStreams,
+                idleTimeout: idleTimeout))
         FileHandle.standardOutput.write(Data("listening on \(server.host):\(server.port)\n".utf8))
         await waitForTermination()
         try await server.stop()
