@@ -24,6 +24,8 @@ final class MockRequestHandler: ChannelInboundHandler {
         var authorization: Bool
         var host: String
         var keepAlive: Bool
+        var parameterNames: [String]
+        var acceptEncoding: String?
     }
 
     private let core: MockServerCore
@@ -112,22 +114,24 @@ final class MockRequestHandler: ChannelInboundHandler {
         let (system, prompt) = decoded.prompt
         let directives = MockDirectives(parsing: system + "\n" + prompt)
         let step = directives.step ?? Self.stepKey(prompt)
-        let ticket = core.state.begin(step: step, model: model)
         if api == .anthropic && head.headers.first(name: "anthropic-version") == nil {
             // The real API refuses these too; this keeps the provider honest about sending it.
+            // Refused before it is counted: a request never begun is never left in flight.
             return respondAdmin(
                 context, head, status: 400, contentType: "application/json",
                 body: MockBodies.plainError("anthropic-version header is required"))
         }
+        let ticket = core.state.begin(step: step, model: model)
         let credential = head.headers.first(name: "authorization") ?? head.headers.first(name: "x-api-key")
         let host = head.headers.first(name: "host") ?? ""
         let request = MockRequest(
-            api: api, model: model, system: system, prompt: prompt, maxTokens: decoded.max_tokens ?? 800,
+            api: api, model: model, system: system, prompt: prompt, body: decoded,
             directives: directives, ticket: ticket, host: host, credential: credential)
         let reply = MockReply.plan(for: request, configuration: core.configuration)
         active = Active(
             ticket: ticket, path: path, api: api, status: reply.status, authorization: credential != nil, host: host,
-            keepAlive: keepsAlive(head))
+            keepAlive: keepsAlive(head), parameterNames: decoded.parameterNames,
+            acceptEncoding: head.headers.first(name: "accept-encoding"))
 
         if case .hang = reply { return }
         let delay = directives.latency ?? core.latency(for: ticket.seq)
@@ -296,7 +300,8 @@ final class MockRequestHandler: ChannelInboundHandler {
         active = nil
         core.state.end(
             finished.ticket, path: finished.path, api: finished.api.rawValue, status: finished.status,
-            disconnected: disconnected, authorization: finished.authorization, host: finished.host)
+            disconnected: disconnected, authorization: finished.authorization, host: finished.host,
+            parameterNames: finished.parameterNames, acceptEncoding: finished.acceptEncoding)
     }
 
     /// Answers at once, outside the stats: admin endpoints and requests refused at the door.

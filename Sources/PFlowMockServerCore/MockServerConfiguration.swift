@@ -23,6 +23,11 @@ public struct MockServerConfiguration: Sendable {
     public var h2MaxStreams: Int
     /// Close a connection with no request in flight for this long; nil keeps it open.
     public var idleTimeout: Duration?
+    /// OpenAI models that answer as reasoning models: a name, or a prefix ending in `*`.
+    public var reasoningModels: [String]
+
+    /// OpenAI's reasoning families when this was written.
+    public static let defaultReasoningModels = ["o1*", "o3*", "o4*", "gpt-5*"]
 
     /// 256 is what common front ends (nginx's default is 128, many CDNs 100 to 256) announce:
     /// a client running thousands of requests must queue or open more connections.
@@ -32,7 +37,7 @@ public struct MockServerConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 0, latency: Duration = .zero, jitter: Duration = .zero,
         failureRate: Double = 0, seed: UInt64 = 0, logPath: String? = nil, threads: Int? = nil,
         tls: MockTLSFiles? = nil, http1Only: Bool = false, h2MaxStreams: Int = defaultH2MaxStreams,
-        idleTimeout: Duration? = nil
+        idleTimeout: Duration? = nil, reasoningModels: [String] = defaultReasoningModels
     ) {
         self.host = host
         self.port = port
@@ -46,6 +51,13 @@ public struct MockServerConfiguration: Sendable {
         self.http1Only = http1Only
         self.h2MaxStreams = h2MaxStreams
         self.idleTimeout = idleTimeout
+        self.reasoningModels = reasoningModels
+    }
+
+    func isReasoningModel(_ model: String) -> Bool {
+        reasoningModels.contains { pattern in
+            pattern.hasSuffix("*") ? model.hasPrefix(pattern.dropLast()) : model == pattern
+        }
     }
 }
 

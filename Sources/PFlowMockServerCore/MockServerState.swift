@@ -43,12 +43,14 @@ final class MockServerState: Sendable {
     }
 
     func end(
-        _ ticket: Ticket, path: String, api: String, status: Int, disconnected: Bool, authorization: Bool, host: String
+        _ ticket: Ticket, path: String, api: String, status: Int, disconnected: Bool, authorization: Bool, host: String,
+        parameterNames: [String], acceptEncoding: String?
     ) {
         let record = MockRequestRecord(
             seq: ticket.seq, start: ticket.start, end: Date().timeIntervalSince1970, path: path, api: api,
             model: ticket.model, step: ticket.step, attempt: ticket.attempt, status: status,
-            disconnected: disconnected, authorization: authorization, host: host)
+            disconnected: disconnected, authorization: authorization, host: host, parameterNames: parameterNames,
+            acceptEncoding: acceptEncoding)
         counts.withLock { counts in
             // A reset in between keeps in-flight counts honest: only the gauge goes down.
             if ticket.epoch != counts.epoch {

@@ -118,10 +118,22 @@ public struct MockRequestRecord: Codable, Sendable, Equatable {
     public var authorization: Bool
     /// The Host header, to tell the two ends of a redirect apart.
     public var host: String
+    /// The request body's top-level keys, sorted: did the client send `max_completion_tokens`,
+    /// leave out `temperature`? Values are never logged.
+    public var parameterNames: [String]
+    /// The request's Accept-Encoding header, if it sent one.
+    public var acceptEncoding: String?
+
+    enum CodingKeys: String, CodingKey {
+        case seq, start, end, path, api, model, step, attempt, status, disconnected, authorization, host
+        case parameterNames = "params"
+        case acceptEncoding = "accept_encoding"
+    }
 
     public init(
         seq: Int, start: Double, end: Double, path: String, api: String, model: String, step: String, attempt: Int,
-        status: Int, disconnected: Bool, authorization: Bool, host: String
+        status: Int, disconnected: Bool, authorization: Bool, host: String, parameterNames: [String] = [],
+        acceptEncoding: String? = nil
     ) {
         self.seq = seq
         self.start = start
@@ -135,5 +147,7 @@ public struct MockRequestRecord: Codable, Sendable, Equatable {
         self.disconnected = disconnected
         self.authorization = authorization
         self.host = host
+        self.parameterNames = parameterNames
+        self.acceptEncoding = acceptEncoding
     }
 }

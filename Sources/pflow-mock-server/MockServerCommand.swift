@@ -57,6 +57,12 @@ struct MockServerCommand: AsyncParsableCommand {
         transform: parseDuration)
     var idleTimeout: Duration?
 
+    @Option(
+        name: .customLong("reasoning-models"),
+        help: "OpenAI models answered as reasoning models: names or prefixes ending in *, comma-separated.",
+        transform: { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
+    var reasoningModels: [String] = MockServerConfiguration.defaultReasoningModels
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be in 0...1") }
@@ -74,7 +80,7 @@ struct MockServerCommand: AsyncParsableCommand {
             MockServerConfiguration(
                 host: host, port: port, latency: latency, jitter: jitter, failureRate: failureRate, seed: seed,
                 logPath: log, threads: threads, tls: files, http1Only: http1Only, h2MaxStreams: h2MaxStreams,
-                idleTimeout: idleTimeout))
+                idleTimeout: idleTimeout, reasoningModels: reasoningModels))
         FileHandle.standardOutput.write(Data("listening on \(server.host):\(server.port)\n".utf8))
         await waitForTermination()
         try await server.stop()

@@ -55,6 +55,17 @@ struct MockServerProcessTests {
         }
     }
 
+    @Test func aRequestRefusedForItsMissingAnthropicVersionIsNotLeftInFlight() async throws {
+        try await withMockServerProcess { server in
+            let result = try await runCurl([
+                "--write-out", "%{http_code}", "--output", "/dev/null", "--data", messagesBody("hi"),
+                server.baseURL + "/v1/messages",
+            ])
+            #expect(result.stdout == "400")
+            #expect(try await server.stats().inFlight == 0)
+        }
+    }
+
     @Test func rejectsABadFlagWithAMessage() async throws {
         let child = try ChildProcess(
             executable: BuildProducts.executable("pflow-mock-server"), arguments: ["--latency", "soon"])
