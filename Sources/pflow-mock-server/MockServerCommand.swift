@@ -63,6 +63,13 @@ struct MockServerCommand: AsyncParsableCommand {
         transform: { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
     var reasoningModels: [String] = MockServerConfiguration.defaultReasoningModels
 
+    @Flag(
+        name: .customLong("connect-proxy"),
+        help:
+            "Run as an HTTP proxy to loopback targets instead (CONNECT tunnels and absolute-form requests); --log FILE gets each request line."
+    )
+    var connectProxy = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be in 0...1") }
@@ -71,10 +78,12 @@ struct MockServerCommand: AsyncParsableCommand {
         }
         guard h2MaxStreams >= 1 else { throw ValidationError("--h2-max-streams must be at least 1") }
         if let idleTimeout, idleTimeout <= .zero { throw ValidationError("--idle-timeout must be above zero") }
+        if connectProxy && !tls.isEmpty { throw ValidationError("--connect-proxy serves plain http; drop --tls") }
         if http1Only && tls.isEmpty { throw ValidationError("--http1-only needs --tls: plain http is always HTTP/1") }
     }
 
     func run() async throws {
+        if connectProxy { return try await runProxy() }
         let files = tls.count == 2 ? MockTLSFiles(certificatePath: tls[0], keyPath: tls[1]) : nil
         let server = try await MockServer.start(
             MockServerConfiguration(
@@ -84,6 +93,13 @@ struct MockServerCommand: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data("listening on \(server.host):\(server.port)\n".utf8))
         await waitForTermination()
         try await server.stop()
+    }
+
+    private func runProxy() async throws {
+        let proxy = try await MockConnectProxy.start(host: host, port: port, logPath: log)
+        FileHandle.standardOutput.write(Data("listening on \(proxy.host):\(proxy.port)\n".utf8))
+        await waitForTermination()
+        try await proxy.stop()
     }
 
     /// Suspends until SIGINT or SIGTERM, so the log file is flushed on the way out.
