@@ -111,6 +111,14 @@ extension MockReply {
         return .json(200, body)
     }
 
+    /// The 429 a rate limit answers, with when to come back in seconds (and, as OpenAI
+    /// sends it, in milliseconds).
+    static func rateLimited(_ request: MockRequest, retryAfter seconds: Double) -> MockReply {
+        var headers = [("retry-after", String(Int(seconds.rounded(.up))))]
+        if request.api == .openai { headers.append(("retry-after-ms", String(Int((seconds * 1000).rounded(.up))))) }
+        return .json(429, MockBodies.error(request.api, status: 429, quoting: nil), headers: headers)
+    }
+
     private static func failure(_ request: MockRequest, status: Int) -> MockReply {
         let directives = request.directives
         var headers = directives.retryAfter.map { [("Retry-After", $0)] } ?? []

@@ -26,6 +26,8 @@ final class MockRequestHandler: ChannelInboundHandler {
         var keepAlive: Bool
         var parameterNames: [String]
         var acceptEncoding: String?
+        /// The rate limiter's headers, sent with whatever the answer is.
+        var rateLimitHeaders: [(String, String)]
     }
 
     private let core: MockServerCore
@@ -127,11 +129,22 @@ final class MockRequestHandler: ChannelInboundHandler {
         let request = MockRequest(
             api: api, model: model, system: system, prompt: prompt, body: decoded,
             directives: directives, ticket: ticket, host: host, credential: credential)
-        let reply = MockReply.plan(for: request, configuration: core.configuration)
+        // Estimated as the usage is: about four bytes a token, plus the most it may write.
+        let tokens =
+            MockBodies.tokens(system) + MockBodies.tokens(prompt)
+            + (decoded.maxCompletionTokens ?? decoded.maxTokens ?? 0)
+        let limit = core.rateLimiter?.admit(model: model, tokens: tokens, api: api)
+        let reply: MockReply
+        if let limit, let retryAfter = limit.retryAfter {
+            core.state.rateLimited()
+            reply = .rateLimited(request, retryAfter: retryAfter)
+        } else {
+            reply = MockReply.plan(for: request, configuration: core.configuration)
+        }
         active = Active(
             ticket: ticket, path: path, api: api, status: reply.status, authorization: credential != nil, host: host,
             keepAlive: keepsAlive(head), parameterNames: decoded.parameterNames,
-            acceptEncoding: head.headers.first(name: "accept-encoding"))
+            acceptEncoding: head.headers.first(name: "accept-encoding"), rateLimitHeaders: limit?.headers ?? [])
 
         if case .hang = reply { return }
         let delay = directives.latency ?? core.latency(for: ticket.seq)
@@ -273,6 +286,7 @@ final class MockRequestHandler: ChannelInboundHandler {
             headers.add(name: "Connection", value: (keepAlive ?? active?.keepAlive ?? true) ? "keep-alive" : "close")
         }
         for (name, value) in extra { headers.add(name: name, value: value) }
+        for (name, value) in active?.rateLimitHeaders ?? [] { headers.add(name: name, value: value) }
         let head = HTTPResponseHead(
             version: version, status: HTTPResponseStatus(statusCode: status, reasonPhrase: MockBodies.reason(status)),
             headers: headers)

@@ -80,10 +80,13 @@ final class MockServerCore: Sendable {
     let configuration: MockServerConfiguration
     let state: MockServerState
     let logFile: MockRequestLogFile?
+    let rateLimiter: MockRateLimiter?
 
     init(configuration: MockServerConfiguration, logFile: MockRequestLogFile?) {
         self.configuration = configuration
         self.logFile = logFile
+        rateLimiter = MockRateLimiter(
+            requestsPerMinute: configuration.requestsPerMinute, tokensPerMinute: configuration.tokensPerMinute)
         self.state = MockServerState(logFile: logFile)
     }
 

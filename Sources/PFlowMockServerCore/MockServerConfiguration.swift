@@ -25,6 +25,9 @@ public struct MockServerConfiguration: Sendable {
     public var idleTimeout: Duration?
     /// OpenAI models that answer as reasoning models: a name, or a prefix ending in `*`.
     public var reasoningModels: [String]
+    /// Requests and tokens per minute each model takes before answering 429; nil: no limit.
+    public var requestsPerMinute: Int?
+    public var tokensPerMinute: Int?
 
     /// OpenAI's reasoning families when this was written.
     public static let defaultReasoningModels = ["o1*", "o3*", "o4*", "gpt-5*"]
@@ -37,7 +40,8 @@ public struct MockServerConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 0, latency: Duration = .zero, jitter: Duration = .zero,
         failureRate: Double = 0, seed: UInt64 = 0, logPath: String? = nil, threads: Int? = nil,
         tls: MockTLSFiles? = nil, http1Only: Bool = false, h2MaxStreams: Int = defaultH2MaxStreams,
-        idleTimeout: Duration? = nil, reasoningModels: [String] = defaultReasoningModels
+        idleTimeout: Duration? = nil, reasoningModels: [String] = defaultReasoningModels,
+        requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil
     ) {
         self.host = host
         self.port = port
@@ -52,6 +56,8 @@ public struct MockServerConfiguration: Sendable {
         self.h2MaxStreams = h2MaxStreams
         self.idleTimeout = idleTimeout
         self.reasoningModels = reasoningModels
+        self.requestsPerMinute = requestsPerMinute
+        self.tokensPerMinute = tokensPerMinute
     }
 
     func isReasoningModel(_ model: String) -> Bool {

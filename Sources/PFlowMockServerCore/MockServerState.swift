@@ -83,6 +83,10 @@ final class MockServerState: Sendable {
         counts.withLock { $0.stats.streams += 1 }
     }
 
+    func rateLimited() {
+        counts.withLock { $0.stats.rateLimited += 1 }
+    }
+
     func stats() -> MockStats {
         counts.withLock { $0.stats }
     }
@@ -102,6 +106,7 @@ final class MockServerState: Sendable {
             counts.stats.connectionsByProtocol = [:]
             counts.stats.tlsHandshakes = 0
             counts.stats.streams = 0
+            counts.stats.rateLimited = 0
             counts.stats.byStep = counts.stats.byStep.filter { $0.value.inFlight > 0 }.mapValues(Self.gaugeOnly)
             counts.stats.byModel = counts.stats.byModel.filter { $0.value.inFlight > 0 }.mapValues(Self.gaugeOnly)
         }

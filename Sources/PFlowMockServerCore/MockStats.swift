@@ -53,6 +53,8 @@ public struct MockStats: Codable, Sendable, Equatable {
     public var tlsHandshakes = 0
     /// HTTP/2 streams opened by clients, admin requests included.
     public var streams = 0
+    /// 429s sent because a model's `--rpm` or `--tpm` ran short.
+    public var rateLimited = 0
 
     public init() {}
 
@@ -69,6 +71,7 @@ public struct MockStats: Codable, Sendable, Equatable {
         case connectionsByProtocol = "connections_by_protocol"
         case tlsHandshakes = "tls_handshakes"
         case streams
+        case rateLimited = "rate_limited"
     }
 
     // The totals sit at the top level of the JSON, beside the groups.
@@ -82,6 +85,7 @@ public struct MockStats: Codable, Sendable, Equatable {
             try container.decodeIfPresent([MockWireProtocol: Int].self, forKey: .connectionsByProtocol) ?? [:]
         tlsHandshakes = try container.decodeIfPresent(Int.self, forKey: .tlsHandshakes) ?? 0
         streams = try container.decodeIfPresent(Int.self, forKey: .streams) ?? 0
+        rateLimited = try container.decodeIfPresent(Int.self, forKey: .rateLimited) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -93,6 +97,7 @@ public struct MockStats: Codable, Sendable, Equatable {
         try container.encode(connectionsByProtocol, forKey: .connectionsByProtocol)
         try container.encode(tlsHandshakes, forKey: .tlsHandshakes)
         try container.encode(streams, forKey: .streams)
+        try container.encode(rateLimited, forKey: .rateLimited)
     }
 }
 

@@ -63,6 +63,14 @@ struct MockServerCommand: AsyncParsableCommand {
         transform: { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
     var reasoningModels: [String] = MockServerConfiguration.defaultReasoningModels
 
+    @Option(name: .customLong("rpm"), help: "Requests per minute each model takes before answering 429.")
+    var requestsPerMinute: Int?
+
+    @Option(
+        name: .customLong("tpm"),
+        help: "Tokens per minute each model takes (estimated input plus max_tokens) before answering 429.")
+    var tokensPerMinute: Int?
+
     @Flag(
         name: .customLong("connect-proxy"),
         help:
@@ -76,6 +84,8 @@ struct MockServerCommand: AsyncParsableCommand {
         guard tls.isEmpty || tls.count == 2 else {
             throw ValidationError("--tls takes two files: the certificate chain and the private key (PEM)")
         }
+        if let requestsPerMinute, requestsPerMinute < 1 { throw ValidationError("--rpm must be at least 1") }
+        if let tokensPerMinute, tokensPerMinute < 1 { throw ValidationError("--tpm must be at least 1") }
         guard h2MaxStreams >= 1 else { throw ValidationError("--h2-max-streams must be at least 1") }
         if let idleTimeout, idleTimeout <= .zero { throw ValidationError("--idle-timeout must be above zero") }
         if connectProxy && !tls.isEmpty { throw ValidationError("--connect-proxy serves plain http; drop --tls") }
@@ -89,7 +99,8 @@ struct MockServerCommand: AsyncParsableCommand {
             MockServerConfiguration(
                 host: host, port: port, latency: latency, jitter: jitter, failureRate: failureRate, seed: seed,
                 logPath: log, threads: threads, tls: files, http1Only: http1Only, h2MaxStreams: h2MaxStreams,
-                idleTimeout: idleTimeout, reasoningModels: reasoningModels))
+                idleTimeout: idleTimeout, reasoningModels: reasoningModels, requestsPerMinute: requestsPerMinute,
+                tokensPerMinute: tokensPerMinute))
         FileHandle.standardOutput.write(Data("listening on \(server.host):\(server.port)\n".utf8))
         await waitForTermination()
         try await server.stop()

@@ -172,6 +172,29 @@ struct MockServerDirectiveTests {
         }
     }
 
+    @Test func rateLimitsAnswer429WithRetryAfterAndSayWhatIsLeft() async throws {
+        try await withMockServerProcess(args: ["--rpm", "2"]) { server in
+            let first = try await post(server, chatBody("[mock:step=limited] hi"))
+            #expect(first.status == 200)
+            #expect(first.headers["x-ratelimit-limit-requests"] == "2")
+            #expect(first.headers["x-ratelimit-remaining-requests"] == "1")
+            #expect(try await post(server, chatBody("[mock:step=limited] hi")).status == 200)
+            let refused = try await post(server, chatBody("[mock:step=limited] hi"))
+            #expect(refused.status == 429)
+            // 30 s for one request at 2 a minute, less what refilled while curl ran.
+            let retryAfter = try #require(refused.headers["retry-after"].flatMap { Int($0) })
+            #expect((1...30).contains(retryAfter))
+            #expect(refused.headers["retry-after-ms"].flatMap { Int($0) }.map { (1...30_000).contains($0) } == true)
+            #expect(refused.headers["x-ratelimit-remaining-requests"] == "0")
+            #expect(try await post(server, chatBody("hi", model: "other")).status == 200, "limits are per model")
+            let anthropic = try await post(server, messagesBody("hi"), path: "/v1/messages")
+            #expect(anthropic.headers["anthropic-ratelimit-requests-remaining"] == "1")
+            let stats = try await server.stats()
+            #expect(stats.rateLimited == 1)
+            #expect(stats.byStep["limited"]?.statuses == ["200": 2, "429": 1])
+        }
+    }
+
     private func message(_ answer: CurlAnswer) -> [String: Any]? {
         ((answer.json["choices"] as? [[String: Any]])?.first)?["message"] as? [String: Any]
     }
