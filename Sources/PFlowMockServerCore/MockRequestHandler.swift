@@ -2,12 +2,13 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// Serves one connection: the admin endpoints at once, API requests as their prompt directs.
+/// Serves one HTTP/1 connection or one HTTP/2 stream: the admin endpoints at once, API
+/// requests as their prompt directs.
 ///
 /// Why a hand-written handler on the event loop: latency is a scheduled task, not a
 /// sleeping thread, so 2,000 concurrent slow requests cost 2,000 timers; and a client that
-/// closes the socket is seen at once (`channelInactive`), which is how tests prove pflow
-/// cancels in-flight requests.
+/// closes the socket or resets the stream is seen at once (`channelInactive`), which is how
+/// tests prove pflow cancels in-flight requests.
 final class MockRequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart

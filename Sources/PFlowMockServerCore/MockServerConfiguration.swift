@@ -32,8 +32,9 @@ public struct MockServerConfiguration: Sendable {
     /// OpenAI's reasoning families when this was written.
     public static let defaultReasoningModels = ["o1*", "o3*", "o4*", "gpt-5*"]
 
-    /// 256 is what common front ends (nginx's default is 128, many CDNs 100 to 256) announce:
-    /// a client running thousands of requests must queue or open more connections.
+    /// 256, the order of what front ends announce (nginx's default is 128; RFC 9113
+    /// recommends no fewer than 100): a client running thousands of requests must queue
+    /// them or open more connections.
     public static let defaultH2MaxStreams = 256
 
     public init(

@@ -78,6 +78,13 @@ struct MockServerCommand: AsyncParsableCommand {
     )
     var connectProxy = false
 
+    @Option(
+        name: .customLong("write-test-certificates"),
+        help: ArgumentHelp(
+            "Write a test CA and server certificates (openssl) into DIR, print their paths, and exit.",
+            valueName: "dir"))
+    var testCertificatesDirectory: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be in 0...1") }
@@ -93,6 +100,7 @@ struct MockServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let testCertificatesDirectory { return try writeTestCertificates(into: testCertificatesDirectory) }
         if connectProxy { return try await runProxy() }
         let files = tls.count == 2 ? MockTLSFiles(certificatePath: tls[0], keyPath: tls[1]) : nil
         let server = try await MockServer.start(
@@ -104,6 +112,17 @@ struct MockServerCommand: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data("listening on \(server.host):\(server.port)\n".utf8))
         await waitForTermination()
         try await server.stop()
+    }
+
+    /// For scripts such as `make bench` that start the server with `--tls`: the same
+    /// certificates the tests make, one `name path` line each.
+    private func writeTestCertificates(into directory: String) throws {
+        let certificates = try TestCertificates.generate(in: directory)
+        let lines = [
+            "ca \(certificates.caCertificate)", "server-certificate \(certificates.server.certificatePath)",
+            "server-key \(certificates.server.keyPath)",
+        ]
+        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 
     private func runProxy() async throws {

@@ -106,6 +106,7 @@ struct MockServerTLSTests {
             #expect(stats.streams == 2)
             #expect(stats.byStep["gone"]?.cancelled == 1)
             #expect(stats.byStep["slow"]?.completed == 1)
+            #expect(stats.peakInFlight == 2, "both streams were in flight on the one connection")
             #expect(stats.inFlight == 0)
         }
     }
@@ -117,6 +118,29 @@ struct MockServerTLSTests {
         let result = await child.wait(limit: .seconds(30))
         #expect(result.exitCode != 0)
         #expect(result.stderr.contains("cannot read the certificate /nonexistent/cert.pem"), "\(result.stderr)")
+    }
+
+    /// What `make bench` uses to serve https: the same certificates, from the binary.
+    @Test func writesTestCertificatesForScripts() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let child = try ChildProcess(
+            executable: BuildProducts.executable("pflow-mock-server"),
+            arguments: ["--write-test-certificates", directory.url.path])
+        let result = await child.wait(limit: .seconds(60))
+        #expect(result.exitCode == 0, "\(result.stderr)")
+        let paths = Dictionary(
+            uniqueKeysWithValues: result.stdout.split(separator: "\n").map {
+                let parts = $0.split(separator: " ", maxSplits: 1)
+                return (String(parts[0]), String(parts.last ?? ""))
+            })
+        let ca = try #require(paths["ca"])
+        let server = MockTLSFiles(
+            certificatePath: try #require(paths["server-certificate"]), keyPath: try #require(paths["server-key"]))
+        try await withMockServerProcess(tls: server) { server in
+            let health = try await runCurl(["--cacert", ca, server.baseURL + "/_health"])
+            #expect(health.stdout == "ok\n", "\(health.stderr)")
+        }
     }
 
     enum CertificateCase: String, CustomTestStringConvertible {
