@@ -9,6 +9,8 @@ struct MockDirectives: Equatable {
     var latency: Duration?
     var status: Int?
     var retryAfter: String?
+    /// OpenAI's `retry-after-ms` header on an error, sent verbatim.
+    var retryAfterMilliseconds: String?
     /// Seconds from now, sent as an HTTP-date `Retry-After` (negative means in the past).
     var retryAfterDate: Int?
     var failFirst: Int?
@@ -27,6 +29,11 @@ struct MockDirectives: Equatable {
     var redirect: String?
     /// Quote the received credential header in the error message, as some real servers do.
     var echoAuth = false
+    var finish: MockFinish?
+    var content: MockContentShape?
+    /// A lone surrogate escape (`\ud800`) inside the answer text.
+    var surrogate = false
+    var encoding: MockContentEncoding?
     /// Directives the server did not understand; answered with a 400 so typos are loud.
     var unknown: [String] = []
 
@@ -64,6 +71,22 @@ struct MockDirectives: Equatable {
                     unknown.append(token); return nil
                 }()
         case ("retry-after", let value?): retryAfter = value
+        case ("retry-after-ms", let value?): retryAfterMilliseconds = value
+        case ("finish", let value?):
+            finish =
+                MockFinish(rawValue: value)
+                ?? {
+                    unknown.append(token); return nil
+                }()
+        case ("content", let value?):
+            content =
+                MockContentShape(rawValue: value)
+                ?? {
+                    unknown.append(token); return nil
+                }()
+        case ("surrogate", nil): surrogate = true
+        case ("gzip", nil): encoding = .gzip
+        case ("deflate", nil): encoding = .deflate
         case ("retry-after-date", let value?):
             retryAfterDate =
                 Int(value)
@@ -107,4 +130,18 @@ struct MockDirectives: Equatable {
         default: unknown.append(token)
         }
     }
+}
+
+/// Why the answer ended: `stop` (the default) or `length`, the token limit.
+enum MockFinish: String, Sendable {
+    case stop
+    case length
+}
+
+/// An answer text that is not one plain string.
+enum MockContentShape: String, Sendable {
+    /// The text is `""`.
+    case empty
+    /// The text split in two parts (OpenAI: `content` as an array; Anthropic: two text blocks).
+    case parts
 }
