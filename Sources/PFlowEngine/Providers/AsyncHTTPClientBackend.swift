@@ -35,34 +35,33 @@ struct AsyncHTTPClientBackend: Sendable {
         var shard: Int
     }
 
-    private let clients: [HTTPClient]
-    private let cursor: ShardCursor
+    private let pools: ShardedPools
     private let maxBytes: Int
 
-    /// - Parameter shards: independent pools the requests are spread over, round robin.
+    /// - Parameter shards: at most this many independent pools; a new one is opened only
+    ///   when the requests in flight fill the ones open (`shards(forConcurrency:)`).
     init(key: PoolKey, shards: Int, maxBytes: Int) throws(TransportError) {
-        var clients: [HTTPClient] = []
-        for shard in 0..<max(1, shards) {
-            var shardKey = key
-            shardKey.shard = shard
-            clients.append(try Self.pool(for: shardKey))
-        }
-        self.clients = clients
-        self.cursor = ShardCursor()
+        // The first pool is made now, so a CA file that cannot be read fails the set-up.
+        _ = try Self.pool(for: key)
+        self.pools = ShardedPools(key: key, limit: max(1, shards))
         self.maxBytes = maxBytes
     }
 
-    /// How many pools a provider expecting `concurrency` requests at once spreads them over.
+    /// Requests one HTTP/2 pool is given before the next is opened: 100 streams on each of
+    /// its connections (one per event loop), the lowest common server default.
+    static let requestsPerPool = 100 * System.coreCount
+
+    /// How many pools a provider expecting `concurrency` requests at once may spread them over.
     ///
     /// Why more than one: over HTTP/2, async-http-client opens one connection per event loop
     /// and queues requests beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS (100 to 256
     /// at hosted APIs' front ends) instead of opening another connection, as Go's and
     /// Envoy's clients do. Two event loops and 256 streams would hold a 1,000-branch fan-out
     /// to 512 in flight. Each pool has its own connections, so k pools allow k times as many
-    /// streams; sized for 100 streams a connection, the lowest common default.
+    /// streams. Pools open only as the load needs them: each costs a TLS context (the
+    /// system CA bundle parsed again), about 15 ms of CPU.
     static func shards(forConcurrency concurrency: Int) -> Int {
-        let perPool = 100 * System.coreCount
-        return min(max(1, (concurrency + perPool - 1) / perPool), 32)
+        min(max(1, (concurrency + requestsPerPool - 1) / requestsPerPool), 32)
     }
 
     func send(_ request: URLRequest) async throws(TransportError) -> HTTPResponse {
@@ -90,7 +89,8 @@ struct AsyncHTTPClientBackend: Sendable {
     private func exchange(_ request: HTTPClientRequest) async throws -> HTTPResponse {
         // The engine owns deadlines (it cancels the Task); this one only bounds a request
         // that nothing cancels.
-        let client = clients.count == 1 ? clients[0] : clients[cursor.next() % clients.count]
+        let (client, shard) = try pools.acquire()
+        defer { pools.release(shard) }
         let response = try await client.execute(request, timeout: .hours(24))
         var headers: [String: String] = [:]
         for (name, value) in response.headers { headers[name] = headers[name].map { "\($0), \(value)" } ?? value }
@@ -100,11 +100,40 @@ struct AsyncHTTPClientBackend: Sendable {
 
     // MARK: - Pools
 
-    /// The round-robin position over a provider's pools.
-    private final class ShardCursor: Sendable {
-        private let position = Atomic<Int>(0)
+    /// A provider's pools, opened as the requests in flight need them: request n of those
+    /// in flight goes to pool n / `requestsPerPool`, so a small run uses one pool (and one
+    /// warm connection per event loop) and a wide fan-out spreads over several.
+    private final class ShardedPools: Sendable {
+        private let key: PoolKey
+        private let limit: Int
+        private let inFlight = Mutex<[Int]>([])
 
-        func next() -> Int { position.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max }
+        init(key: PoolKey, limit: Int) {
+            self.key = key
+            self.limit = limit
+            inFlight.withLock { $0 = Array(repeating: 0, count: limit) }
+        }
+
+        func acquire() throws(TransportError) -> (HTTPClient, shard: Int) {
+            let shard = inFlight.withLock { counts -> Int in
+                let total = counts.reduce(0, +)
+                let shard = min(total / AsyncHTTPClientBackend.requestsPerPool, limit - 1)
+                counts[shard] += 1
+                return shard
+            }
+            var shardKey = key
+            shardKey.shard = shard
+            do {
+                return (try AsyncHTTPClientBackend.pool(for: shardKey), shard)
+            } catch {
+                release(shard)
+                throw error
+            }
+        }
+
+        func release(_ shard: Int) {
+            inFlight.withLock { $0[shard] -= 1 }
+        }
     }
 
     /// Clients live as long as the process: async-http-client requires a shutdown before a

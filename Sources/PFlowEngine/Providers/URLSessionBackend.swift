@@ -156,7 +156,14 @@ private final class TransportDelegate: NSObject, URLSessionDataDelegate, Sendabl
             return .tls("TLS handshake with \(host) failed (URLError \(urlError.code.rawValue))")
         case .badServerResponse: return .connection("the server sent a malformed HTTP response")
         case .httpTooManyRedirects: return .connection("too many redirects")
-        default: return .connection("network error \(urlError.code.rawValue)")
+        default:
+            // FoundationNetworking reports most libcurl failures, certificate problems
+            // included, as code -1; libcurl's own sentence is the only account of what
+            // happened, so pass it on rather than a bare number.
+            let reason = (urlError as NSError).userInfo[NSLocalizedDescriptionKey] as? String
+            return .connection(
+                reason.map { "\($0) (URLError \(urlError.code.rawValue))" } ?? "network error \(urlError.code.rawValue)"
+            )
         }
     }
 }
