@@ -164,7 +164,8 @@ final class MockProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         _ context: ChannelHandlerContext, to peer: any Channel, head: HTTPRequestHead, target: MockProxyTarget,
         body: ByteBuffer
     ) {
-        guard case .connecting(let pending) = state else { return peer.close(promise: nil) }
+        // A client that left while the proxy was connecting leaves nothing to relay.
+        guard case .connecting(let pending) = state, context.channel.isActive else { return peer.close(promise: nil) }
         state = .relaying(pending: pending)
         let pipeline = context.pipeline.syncOperations
         if let encoder = try? pipeline.handler(type: HTTPResponseEncoder.self) {

@@ -111,6 +111,21 @@ struct MockServerTLSTests {
         }
     }
 
+    /// Under HTTP/2 `reset` breaks the one stream, not the connection the others share.
+    @Test func resetUnderH2ResetsTheStream() async throws {
+        try await withMockServerProcess(tls: certificates.server) { server in
+            let result = try await runCurl([
+                "--cacert", certificates.caCertificate, "--http2", "--output", "/dev/null",
+                "--data", chatBody("[mock:step=broken reset] hi"), server.baseURL + "/v1/chat/completions",
+            ])
+            // 92: an HTTP/2 stream was not closed cleanly (RST_STREAM).
+            #expect(result.exitCode == 92, "\(result.stderr)")
+            let stats = try await server.stats()
+            #expect(stats.byStep["broken"]?.cancelled == 0, "the server, not the client, broke it")
+            #expect(stats.inFlight == 0)
+        }
+    }
+
     @Test func refusesMissingCertificateFilesWithAMessage() async throws {
         let child = try ChildProcess(
             executable: BuildProducts.executable("pflow-mock-server"),
