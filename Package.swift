@@ -16,7 +16,8 @@ let package = Package(
         // The engine's HTTP client for http and https (TLS, HTTP/2, pooling, proxies,
         // decompression); docs/performance.md has the measurements behind the choice.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        // Already built for async-http-client; the mock server uses them to serve TLS and HTTP/2.
+        // Already built for async-http-client: the engine maps their errors, the mock server
+        // serves TLS and HTTP/2 with them.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.26.0"),
@@ -36,6 +37,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
             ]
         ),
         .executableTarget(

@@ -39,7 +39,7 @@ final class EventLog: Sendable {
                 return taken
             }
             guard !pending.isEmpty else { return }
-            pending.withUnsafeBytes { FileDescriptor.writeAll($0, to: fd) }
+            _ = pending.withUnsafeBytes { FileDescriptor.writeAll($0, to: fd) }
         }
     }
 
