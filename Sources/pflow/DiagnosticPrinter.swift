@@ -66,15 +66,14 @@ struct DiagnosticPrinter {
     }
 }
 
-/// The lines of a file, found on demand: diagnostics need a handful of them, and the file
-/// may be megabytes.
+/// The lines of a file as the marks in its diagnostics count them (`SourceText`), made
+/// printable on demand: diagnostics need a handful of them, and the file may be megabytes.
 ///
 /// The last line asked for is kept decoded and made printable: a hostile file can put
 /// 200,000 errors on one megabyte-long line, and decoding the line again for each of their
 /// snippets made printing them quadratic.
 struct SourceLines {
-    private let bytes: [UInt8]
-    private let starts: [Int]
+    private let text: SourceText
     private let recent = RecentLine()
 
     private final class RecentLine {
@@ -83,28 +82,13 @@ struct SourceLines {
     }
 
     init(_ bytes: [UInt8]) {
-        self.bytes = bytes
-        var starts = [0]
-        for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
-            starts.append(offset + 1)
-        }
-        self.starts = starts
-    }
-
-    /// The 1-based line without its line break, or nil past the end.
-    func line(_ number: Int) -> String? {
-        guard number >= 1, number <= starts.count else { return nil }
-        let start = starts[number - 1]
-        var end = number < starts.count ? starts[number] - 1 : bytes.count
-        if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-        guard start <= end else { return nil }
-        return String(decoding: bytes[start..<end], as: UTF8.self)
+        text = SourceText(bytes)
     }
 
     /// The line as `TerminalText` makes it safe to print, one element per character.
     func printableCharacters(ofLine number: Int) -> [Character]? {
         if recent.number == number && number > 0 { return recent.characters }
-        guard let line = line(number) else { return nil }
+        guard let line = text.line(number) else { return nil }
         recent.number = number
         recent.characters = Array(TerminalText.sanitized(line))
         return recent.characters

@@ -18,7 +18,7 @@ struct RunSession {
         let compilation = workflowFile.compilation
         let printer = DiagnosticPrinter(colors: color.isEnabled(for: STDERR_FILENO))
         let lines = workflowFile.source.map(SourceLines.init)
-        for diagnostic in compilation.diagnostics where !(mock && diagnostic.isUnsetKeyWarning) {
+        for diagnostic in compilation.diagnostics where !(mock && diagnostic.code == .apiKeyNotSet) {
             StandardError.write(printer.render(diagnostic, source: lines) + "\n")
         }
         guard compilation.isValid, let workflow = compilation.workflow else {
@@ -65,12 +65,5 @@ struct RunSession {
         case .interrupted: throw ExitCode(ExitStatus.interrupted)
         case .running: throw ExitCode(ExitStatus.runFailed)
         }
-    }
-}
-
-extension Diagnostic {
-    /// `api_key_env` not set: irrelevant when `--mock` sends nothing anywhere.
-    fileprivate var isUnsetKeyWarning: Bool {
-        severity == .warning && message.contains("is not set")
     }
 }

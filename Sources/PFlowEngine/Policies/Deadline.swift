@@ -5,8 +5,9 @@ enum DeadlineOutcome<Value: Sendable>: Sendable {
 }
 
 /// Runs `operation` with our own deadline: a child task sleeps on the run's clock and the
-/// loser is cancelled. URLSession's own timeout is whole seconds and idle-only (DESIGN §7),
-/// so per-attempt timeouts cannot be delegated to it.
+/// loser is cancelled. URLSession's own timeout is whole seconds and idle-only
+/// (docs/architecture.md, "Platform facts"), so per-attempt timeouts cannot be delegated
+/// to it.
 func withDeadline<Value: Sendable>(
     _ timeout: Duration?, clock: RunClock, _ operation: @escaping @Sendable () async -> Value
 ) async -> DeadlineOutcome<Value> {

@@ -14,14 +14,14 @@ extension NodeExecutor {
             // Declared branches all start at once: a branch's `needs:` may wait on a sibling
             // declared after it, so none may queue behind another.
             return await runBlock(
-                id: block.id, kind: "parallel", ids: ids, policy: block.policy, window: ids.count, scope: scope,
+                id: block.id, kind: .parallel, ids: ids, policy: block.policy, window: ids.count, scope: scope,
                 after: entry
             ) { index, blockScope in
                 await run(children[index], scope: blockScope, after: entry)
             }
         case .repeat(_, let step):
             return await runBlock(
-                id: block.id, kind: "parallel", ids: ids, policy: block.policy,
+                id: block.id, kind: .parallel, ids: ids, policy: block.policy,
                 window: branchWindow(for: step, policy: block.policy, scope: scope), scope: scope, after: entry
             ) { index, blockScope in
                 var branch = step
@@ -41,7 +41,7 @@ extension NodeExecutor {
                 block.status = .failed
                 block.error = error.message
             }
-            events.emit(.stepFinished, step: map.id, status: NodeStatus.failed.rawValue, error: error.message)
+            events.emit(.stepFinished, step: map.id, status: .node(.failed), error: error.message)
             return NodeOutcome(status: .failed, chain: entry)
         }
         let ids = items.indices.map { "\(map.id).\($0)" }
@@ -49,7 +49,7 @@ extension NodeExecutor {
         journal.registerMapBranches(
             map.id, ids: ids, provider: settings.providerName, model: modelName(settings: settings))
         return await runBlock(
-            id: map.id, kind: "map", ids: ids, policy: map.policy,
+            id: map.id, kind: .map, ids: ids, policy: map.policy,
             window: branchWindow(for: map.step, policy: map.policy, scope: scope), scope: scope, after: entry
         ) { index, blockScope in
             var branch = map.step
@@ -80,7 +80,7 @@ extension NodeExecutor {
     /// `stragglers: cancel` it cancels the rest once met; its `timeout` cancels whatever is
     /// unfinished as timed out. At most `window` branches exist as tasks at once.
     private func runBlock(
-        id: String, kind: String, ids: [String], policy: BlockPolicy, window: Int, scope: ExecutionScope,
+        id: String, kind: BlockKind, ids: [String], policy: BlockPolicy, window: Int, scope: ExecutionScope,
         after entry: ChainLink?, branch: @escaping @Sendable (Int, ExecutionScope) async -> NodeOutcome
     ) async -> NodeOutcome {
         let blockScope = ExecutionScope(parent: scope, limit: policy.maxConcurrency.map { AsyncSemaphore(permits: $0) })

@@ -116,19 +116,24 @@ public final class WorkflowRun: Sendable {
         let earlierDuration: Double
     }
 
+    /// The backoff's jitter in production: uniform in 0..<1.
+    public static let randomJitter: @Sendable () -> Double = { Double.random(in: 0..<1) }
+
     /// Checks inputs and providers, then creates the run directory and its first run.json.
+    /// `clock` and `jitter` are the run's time and the backoff's chance; tests pass their own.
     public static func prepare(
-        _ request: RunRequest, clock: any Clock<Duration> = ContinuousClock(), observer: (any RunObserver)? = nil
+        _ request: RunRequest, clock runClock: RunClock = .continuous,
+        jitter: @escaping @Sendable () -> Double = randomJitter, observer: (any RunObserver)? = nil
     ) throws(RunSetupError) -> WorkflowRun {
         let workflow = request.workflow
-        let runClock = RunClock(clock)
         let setup = try Setup(request, inputs: request.inputs, inputFiles: request.inputFiles, clock: runClock)
         let directory: RunDirectory
         let log: EventLog
         let lock: RunLock
         do {
             directory = try RunDirectory.create(
-                root: absolute(request.outputRoot, in: request.workingDirectory), workflowName: workflow.name)
+                root: absolute(request.outputRoot, in: request.workingDirectory), workflowName: workflow.name,
+                now: runClock.date())
             lock = try directory.lock()
             log = try EventLog(path: directory.eventsPath)
             try directory.markLatest()
@@ -139,14 +144,14 @@ public final class WorkflowRun: Sendable {
         let manifest = RunManifest(
             run: directory.runID,
             workflow: RunManifest.WorkflowInfo(name: workflow.name, path: setup.workflowPath, sha256: setup.sha256),
-            inputs: setup.inputs.recorded, status: .running, startedAt: UTCTimestamp.iso8601(Date()),
+            inputs: setup.inputs.recorded, status: .running, startedAt: UTCTimestamp.iso8601(runClock.date()),
             mock: request.mockProviders, maxConcurrency: maxConcurrency, steps: [], blocks: [],
             totals: RunManifest.Totals(
                 steps: 0, statuses: [:], requests: 0, inputTokens: 0, outputTokens: 0, costUSD: 0),
             inputFiles: setup.inputs.fromFiles.isEmpty ? nil : setup.inputs.fromFiles)
         return try assemble(
             request, setup: setup, manifest: manifest, directory: directory, log: log, lock: lock, resume: nil,
-            clock: runClock, observer: observer)
+            clock: runClock, jitter: jitter, observer: observer)
     }
 
     /// Continues the run in `prior`'s directory: the same inputs (from run.json), the
@@ -154,12 +159,11 @@ public final class WorkflowRun: Sendable {
     /// that succeeded reused when their request is unchanged, the rest run again (see
     /// `ResumePlan`). `request.inputs`, `inputFiles` and `outputRoot` are not used.
     public static func resume(
-        _ request: RunRequest, from prior: PriorRun, options: ResumeOptions,
-        clock: any Clock<Duration> = ContinuousClock(), observer: (any RunObserver)? = nil
+        _ request: RunRequest, from prior: PriorRun, options: ResumeOptions, clock runClock: RunClock = .continuous,
+        jitter: @escaping @Sendable () -> Double = randomJitter, observer: (any RunObserver)? = nil
     ) throws(RunSetupError) -> WorkflowRun {
         let earlier = prior.manifest
         let fromFiles = Set(earlier.inputFiles ?? [])
-        let runClock = RunClock(clock)
         let setup = try Setup(
             request, inputs: earlier.inputs.filter { !fromFiles.contains($0.key) },
             inputFiles: earlier.inputs.filter { fromFiles.contains($0.key) }, clock: runClock)
@@ -193,13 +197,13 @@ public final class WorkflowRun: Sendable {
         manifest.resumes =
             (earlier.resumes ?? []) + [
                 RunManifest.Resume(
-                    startedAt: UTCTimestamp.iso8601(Date()), onlyFailed: options.onlyFailed,
+                    startedAt: UTCTimestamp.iso8601(runClock.date()), onlyFailed: options.onlyFailed,
                     forced: setup.sha256 != earlier.workflow.sha256)
             ]
         let plan = ResumePlan(prior: prior, onlyFailed: options.onlyFailed, workflow: request.workflow)
         return try assemble(
             request, setup: setup, manifest: manifest, directory: directory, log: log, lock: lock, resume: plan,
-            clock: runClock, observer: observer)
+            clock: runClock, jitter: jitter, observer: observer)
     }
 
     /// What a fresh and a resumed run check and build the same way, before any folder is touched.
@@ -239,7 +243,8 @@ public final class WorkflowRun: Sendable {
 
     private static func assemble(
         _ request: RunRequest, setup: Setup, manifest: RunManifest, directory: RunDirectory, log: EventLog,
-        lock: RunLock, resume: ResumePlan?, clock runClock: RunClock, observer: (any RunObserver)?
+        lock: RunLock, resume: ResumePlan?, clock runClock: RunClock, jitter: @escaping @Sendable () -> Double,
+        observer: (any RunObserver)?
     ) throws(RunSetupError) -> WorkflowRun {
         let workflow = request.workflow
         let journal = RunJournal(
@@ -251,7 +256,7 @@ public final class WorkflowRun: Sendable {
             workflow: workflow, directory: directory, board: board, journal: journal, events: events,
             registry: registry, renderer: TemplateRenderer(inputs: setup.inputs.values, board: board),
             keptAnswers: KeptAnswers(workflow: workflow, output: Self.outputStepID(of: workflow)),
-            expander: setup.expander, clock: runClock,
+            expander: setup.expander, clock: runClock, jitter: jitter,
             runLimit: manifest.maxConcurrency.map { AsyncSemaphore(permits: $0) },
             networkLimit: registry.usesNetwork
                 ? request.networkConcurrencyCeiling.map { AsyncSemaphore(permits: $0) } : nil)
@@ -300,10 +305,10 @@ public final class WorkflowRun: Sendable {
         journal.updateRun { manifest in
             manifest.status = .interrupted
             manifest.error = "interrupted"
-            manifest.endedAt = UTCTimestamp.iso8601(Date())
+            manifest.endedAt = UTCTimestamp.iso8601(clock.date())
         }
         _ = try? journal.write(force: true)
-        events.emit(.runFinished, status: RunStatus.interrupted.rawValue, error: "interrupted")
+        events.emit(.runFinished, status: .run(.interrupted), error: "interrupted")
         log.flush()
     }
 
@@ -375,7 +380,7 @@ public final class WorkflowRun: Sendable {
         journal.updateRun { manifest in
             manifest.status = status
             manifest.error = error
-            manifest.endedAt = UTCTimestamp.iso8601(Date())
+            manifest.endedAt = UTCTimestamp.iso8601(clock.date())
             manifest.durationSeconds = (((resumption?.earlierDuration ?? 0) + wall.seconds) * 1000).rounded() / 1000
             manifest.result = resultPath == nil ? nil : "result.md"
             manifest.criticalPath = criticalPath.map {
@@ -384,7 +389,7 @@ public final class WorkflowRun: Sendable {
         }
         var writeError: String?
         do { try journal.write(force: true) } catch { writeError = error.message }
-        events.emit(.runFinished, status: status.rawValue, error: error ?? writeError, duration: wall)
+        events.emit(.runFinished, status: .run(status), error: error ?? writeError, duration: wall)
         log.flush()
 
         var counts: [NodeStatus: Int] = [:]
@@ -428,11 +433,11 @@ public final class WorkflowRun: Sendable {
         case .parallel, .map:
             var reason = "block '\(node.id)' \(status.pastTense)"
             if let summary = manifest.blocks.first(where: { $0.id == node.id })?.error { reason += ": \(summary)" }
-            let others = executor.renderer.failed(of: node.id)
-            if others != "none" {
-                let ids = others.split(separator: ",")
+            let ids = executor.renderer.failedBranches(of: node.id)
+            if !ids.isEmpty {
                 reason +=
-                    "; not succeeded: " + (ids.count > 8 ? ids.prefix(8).joined(separator: ",") + ", ..." : others)
+                    "; not succeeded: "
+                    + (ids.count > 8 ? ids.prefix(8).joined(separator: ", ") + ", ..." : ids.joined(separator: ", "))
             }
             return reason
         }
@@ -453,11 +458,11 @@ public final class WorkflowRun: Sendable {
                     step.id, block: block, provider: settings.providerName,
                     model: executor.modelName(settings: settings))
             case .sequence(let lane):
-                journal.registerBlock(lane.id, kind: "sequence", branches: lane.steps.count, required: lane.steps.count)
+                journal.registerBlock(lane.id, kind: .sequence, branches: lane.steps.count, required: lane.steps.count)
                 register(lane.steps, in: journal, executor: executor, block: lane.id)
             case .parallel(let parallel):
                 journal.registerBlock(
-                    parallel.id, kind: "parallel", branches: parallel.width,
+                    parallel.id, kind: .parallel, branches: parallel.width,
                     required: parallel.policy.minSuccess.required(of: parallel.width))
                 switch parallel.branches {
                 case .steps(let children):
@@ -471,7 +476,7 @@ public final class WorkflowRun: Sendable {
                     }
                 }
             case .map(let map):
-                journal.registerBlock(map.id, kind: "map", branches: 0, required: 0)
+                journal.registerBlock(map.id, kind: .map, branches: 0, required: 0)
                 journal.registerMap(map.id)
             }
         }

@@ -33,7 +33,9 @@ struct TemplateRenderer: Sendable {
             return value
         case .stepOutput(let id): return text(of: id)
         case .blockOutputs(let id): return outputs(of: id)
-        case .blockFailed(let id): return failed(of: id)
+        case .blockFailed(let id):
+            let failed = failedBranches(of: id)
+            return failed.isEmpty ? "none" : failed.joined(separator: ", ")
         case .mapItem(let variable, let field):
             guard let item, item.name == variable else {
                 throw TemplateRenderError("'{{ \(reference.expression) }}' is not inside a map binding '\(variable)'")
@@ -61,11 +63,10 @@ struct TemplateRenderer: Sendable {
         return sections.joined(separator: "\n\n")
     }
 
-    /// Ids of branches that failed, timed out, were cancelled or skipped; `none` if all succeeded.
-    func failed(of blockID: String) -> String {
-        guard let branches = board.settlement(of: blockID)?.branches else { return "none" }
-        let failed = branches.filter { board.settlement(of: $0)?.status != .succeeded }
-        return failed.isEmpty ? "none" : failed.joined(separator: ", ")
+    /// Ids of branches that failed, timed out, were cancelled or skipped.
+    func failedBranches(of blockID: String) -> [String] {
+        guard let branches = board.settlement(of: blockID)?.branches else { return [] }
+        return branches.filter { board.settlement(of: $0)?.status != .succeeded }
     }
 
     private func trimmingTrailingNewlines(_ text: String) -> String {

@@ -4,7 +4,7 @@ extension WorkflowDecoder {
         "id", "prompt", "system", "provider", "model", "temperature", "max_tokens", "timeout", "retries", "backoff",
         "on_timeout", "needs",
     ]
-    static let blockKinds = ["parallel", "sequence", "map"]
+    static let blockKinds = BlockKind.allCases.map(\.rawValue)
     static let parallelKeys = [
         "id", "steps", "repeat", "step", "min_success", "stragglers", "timeout", "max_concurrency", "needs",
     ]

@@ -1,3 +1,10 @@
+/// The kinds of block a step list can hold, as the file spells them.
+public enum BlockKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case parallel
+    case sequence
+    case map
+}
+
 /// One item of a step list: a single request, or a block of them.
 public indirect enum StepNode: Sendable {
     case step(StepSpec)

@@ -136,9 +136,10 @@ struct WorkflowValidator {
         for provider in workflow.providers {
             if let variable = provider.apiKeyEnv, provider.kind != .mock, (environment[variable] ?? "").isEmpty {
                 report(
-                    .warning(
+                    Diagnostic(
+                        .warning,
                         "environment variable '\(variable)' for provider '\(provider.name)' is not set; 'pflow run' will refuse to start",
-                        at: provider.apiKeyEnvLocation ?? provider.location))
+                        at: provider.apiKeyEnvLocation ?? provider.location, code: .apiKeyNotSet))
             }
             if let host = Self.insecureHost(provider) {
                 report(
@@ -161,8 +162,7 @@ struct WorkflowValidator {
             hostAndPort.hasPrefix("[")
             ? String(hostAndPort.dropFirst().prefix { $0 != "]" })
             : String(hostAndPort.prefix { $0 != ":" })
-        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.") || host.hasSuffix(".localhost")
-        return loopback ? nil : host
+        return LoopbackHost.contains(host) ? nil : host
     }
 
     /// Providers each step will use, for the unknown-provider and missing-model checks.
