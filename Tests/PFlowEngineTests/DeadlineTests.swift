@@ -27,6 +27,22 @@ struct DeadlineTests {
         #expect(value == 42)
     }
 
+    @Test("past the deadline, the reason is recorded before the operation is cancelled, and its value kept")
+    func deadlineRecordsWhyThenKeepsTheValue() async throws {
+        let clock = ManualClock()
+        let reason = Locked<String?>(nil)
+        async let outcome = withDeadline(
+            .seconds(30), clock: RunClock(clock), onDeadline: { reason.update { $0 = "timed out" } }
+        ) { () async -> String in
+            _ = try? await Task.sleep(for: .seconds(3600))
+            return "cancelled, knowing why: \(reason.value ?? "no reason")"
+        }
+        try await clock.pass(.seconds(30))
+        let (value, deadlinePassed) = await outcome
+        #expect(deadlinePassed)
+        #expect(value == "cancelled, knowing why: timed out")
+    }
+
     @Test("cancelling the caller cancels the operation, which is not a deadline")
     func callerCancellationIsNotADeadline() async {
         let outcome = await Task {

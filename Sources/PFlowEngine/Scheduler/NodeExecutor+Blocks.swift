@@ -1,10 +1,13 @@
 import PFlowSpec
 
 extension NodeExecutor {
-    private enum BlockEvent: Sendable {
-        case branch(NodeOutcome)
-        case deadline
-        case deadlineCancelled
+    /// What a block's branches came to when the last started one ended.
+    private struct BranchesOutcome: Sendable {
+        var tracker: SuccessTracker
+        var longest: ChainLink?
+        var started: Int
+        /// Set the moment `min_success` became impossible, or was met with `stragglers: cancel`.
+        var decided: NodeStatus?
     }
 
     func runParallel(_ block: ParallelSpec, scope: ExecutionScope, after entry: ChainLink?) async -> NodeOutcome {
@@ -88,64 +91,20 @@ extension NodeExecutor {
         journal.registerBlock(id, kind: kind, branches: ids.count, required: tracker.required)
         journal.updateBlock(id) { $0.status = .running }
 
-        var decided: NodeStatus?
-        var longest = entry
-        var started = 0
-        var finished = 0
-        let clock = clock
-        await withTaskGroup(of: BlockEvent.self) { group in
-            while started < min(ids.count, max(1, window)) {
-                let index = started
-                group.addTask { .branch(await branch(index, blockScope)) }
-                started += 1
-            }
-            if let timeout = policy.timeout, ids.count > 0 {
-                group.addTask {
-                    do {
-                        try await clock.sleep(for: timeout)
-                        return .deadline
-                    } catch {
-                        return .deadlineCancelled
-                    }
-                }
-            }
-            while let event = await group.next() {
-                switch event {
-                case .branch(let outcome):
-                    finished += 1
-                    tracker.record(outcome.status)
-                    longest = ChainLink.longest([longest, outcome.chain])
-                    if decided == nil && !Task.isCancelled {
-                        if tracker.isImpossible {
-                            decided = .failed
-                            blockScope.cancel(because: .blockFailed)
-                            group.cancelAll()
-                        } else if tracker.isMet && policy.stragglers == .cancel && !tracker.allFinished {
-                            decided = .succeeded
-                            blockScope.cancel(because: .stragglers)
-                            group.cancelAll()
-                        }
-                    }
-                    if decided == nil && !Task.isCancelled && started < ids.count {
-                        let index = started
-                        group.addTask { .branch(await branch(index, blockScope)) }
-                        started += 1
-                    }
-                case .deadline:
-                    if decided == nil {
-                        decided = tracker.isMet ? .succeeded : .timedOut
-                        blockScope.cancel(because: .timedOut)
-                        group.cancelAll()
-                    }
-                case .deadlineCancelled:
-                    break
-                }
-                // Only the deadline sleeper may be left: stop it so the group can end.
-                if finished == started && (started == ids.count || decided != nil || Task.isCancelled) {
-                    group.cancelAll()
-                }
-            }
+        // The deadline cancels the branches through the scope, recording why: they end
+        // `timed_out`, and the block's status is decided below from what had succeeded.
+        let (branches, deadlinePassed) = await withDeadline(
+            ids.isEmpty ? nil : policy.timeout, clock: clock, onDeadline: { blockScope.cancel(because: .timedOut) }
+        ) { [tracker] in
+            await Self.runBranches(
+                count: ids.count, policy: policy, window: window, scope: blockScope, tracker: tracker, entry: entry,
+                branch: branch)
         }
+        tracker = branches.tracker
+        let longest = branches.longest
+        let started = branches.started
+        var decided = branches.decided
+        if deadlinePassed && decided == nil { decided = tracker.isMet ? .succeeded : .timedOut }
 
         if started < ids.count {
             let status = blockScope.cancelledStatus
@@ -174,5 +133,44 @@ extension NodeExecutor {
             if status != .succeeded { block.error = summary }
         }
         return NodeOutcome(status: status, chain: longest)
+    }
+
+    /// Runs the branches in a TaskGroup, at most `window` as tasks at once, and applies the
+    /// block's policy as each ends: the moment `min_success` cannot be met it cancels the
+    /// rest (failed); with `stragglers: cancel` it cancels the rest once met (succeeded).
+    /// Once cancelled from outside (a deadline, the run) it starts no more.
+    private static func runBranches(
+        count: Int, policy: BlockPolicy, window: Int, scope blockScope: ExecutionScope, tracker: SuccessTracker,
+        entry: ChainLink?, branch: @escaping @Sendable (Int, ExecutionScope) async -> NodeOutcome
+    ) async -> BranchesOutcome {
+        var outcome = BranchesOutcome(tracker: tracker, longest: entry, started: 0, decided: nil)
+        await withTaskGroup(of: NodeOutcome.self) { group in
+            while outcome.started < min(count, max(1, window)) {
+                let index = outcome.started
+                group.addTask { await branch(index, blockScope) }
+                outcome.started += 1
+            }
+            while let finished = await group.next() {
+                outcome.tracker.record(finished.status)
+                outcome.longest = ChainLink.longest([outcome.longest, finished.chain])
+                if outcome.decided == nil && !Task.isCancelled {
+                    if outcome.tracker.isImpossible {
+                        outcome.decided = .failed
+                        blockScope.cancel(because: .blockFailed)
+                        group.cancelAll()
+                    } else if outcome.tracker.isMet && policy.stragglers == .cancel && !outcome.tracker.allFinished {
+                        outcome.decided = .succeeded
+                        blockScope.cancel(because: .stragglers)
+                        group.cancelAll()
+                    }
+                }
+                if outcome.decided == nil && !Task.isCancelled && outcome.started < count {
+                    let index = outcome.started
+                    group.addTask { await branch(index, blockScope) }
+                    outcome.started += 1
+                }
+            }
+        }
+        return outcome
     }
 }

@@ -116,11 +116,7 @@ struct WorkflowValidator {
             }
             declared[id] = Declared(kind: Declared.Kind(node), location: node.location)
         }
-        switch node {
-        case .parallel(let p): if case .steps(let children) = p.branches { children.forEach { declare($0) } }
-        case .sequence(let s): s.steps.forEach { declare($0) }
-        case .step, .map: break
-        }
+        node.children.forEach { declare($0) }
     }
 
     // MARK: Providers
@@ -357,14 +353,8 @@ struct WorkflowValidator {
     /// Every map in the file, found once: a reference outside any map looks them up.
     private static func maps(in workflow: Workflow) -> [MapSpec] {
         var maps: [MapSpec] = []
-        var pending = workflow.steps
-        while let node = pending.popLast() {
-            switch node {
-            case .map(let map): maps.append(map)
-            case .parallel(let p): if case .steps(let children) = p.branches { pending += children }
-            case .sequence(let s): pending += s.steps
-            case .step: break
-            }
+        workflow.steps.walk { node in
+            if case .map(let map) = node { maps.append(map) }
         }
         return maps
     }
