@@ -12,7 +12,7 @@ struct RunSession {
     /// Compiles the workflow exactly as `validate` does and prints its diagnostics; any
     /// error exits 2 before anything is sent.
     static func compile(_ file: String, mock: Bool, color: ColorMode, options: LoadOptions) throws
-        -> (Workflow, WorkflowFile)
+        -> (CompiledWorkflow, WorkflowFile)
     {
         let workflowFile = WorkflowFile.compile(file, options: options)
         let compilation = workflowFile.compilation
@@ -21,7 +21,7 @@ struct RunSession {
         for diagnostic in compilation.diagnostics where !(mock && diagnostic.code == .apiKeyNotSet) {
             StandardError.write(printer.render(diagnostic, source: lines) + "\n")
         }
-        guard compilation.isValid, let workflow = compilation.workflow else {
+        guard let workflow = compilation.compiled else {
             let errors = compilation.diagnostics.count { $0.severity == .error }
             StandardError.write("\(plural(errors, "error")) in \(file); nothing was run\n")
             throw ExitCode(ExitStatus.invalid)

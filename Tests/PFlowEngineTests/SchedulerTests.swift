@@ -282,3 +282,16 @@ struct SchedulerTests {
         #expect(manifest.steps.allSatisfy { $0.block == "verdict" && $0.status == .succeeded })
     }
 }
+
+@Suite("The engine's input: only a compiled workflow")
+struct CompiledInputTests {
+    @Test("a needs: cycle built in code never becomes a CompiledWorkflow, so it cannot reach a run")
+    func aCycleIsRefusedBeforeTheEngine() {
+        let workflow = Build.workflow([
+            Build.parallel("block", [Build.step("a", needs: ["b"]), Build.step("b", needs: ["a"])])
+        ])
+        let compilation = WorkflowCompiler.compile(workflow)
+        #expect(compilation.compiled == nil)
+        #expect(compilation.diagnostics.contains { $0.severity == .error && $0.message.contains("cycle") })
+    }
+}

@@ -3,7 +3,9 @@ import PFlowSpec
 
 /// What to run and how: the command line's choices, already parsed.
 public struct RunRequest: Sendable {
-    public var workflow: Workflow
+    /// Only the compiler makes one: the engine runs nothing that was not validated.
+    public var compiled: CompiledWorkflow
+    public var workflow: Workflow { compiled.workflow }
     /// `--input k=v`.
     public var inputs: [String: String]
     /// `--input-file k=PATH`.
@@ -28,14 +30,14 @@ public struct RunRequest: Sendable {
     public var allowOutside: Bool
 
     public init(
-        workflow: Workflow, inputs: [String: String] = [:], inputFiles: [String: String] = [:],
+        workflow: CompiledWorkflow, inputs: [String: String] = [:], inputFiles: [String: String] = [:],
         outputRoot: String = "runs", maxConcurrency: Int? = nil, mockProviders: Bool = false,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         workingDirectory: String = FileManager.default.currentDirectoryPath,
         providerOverrides: [String: any LLMProvider] = [:], networkConcurrencyCeiling: Int? = nil,
         source: [UInt8]? = nil, allowOutside: Bool = false
     ) {
-        self.workflow = workflow
+        self.compiled = workflow
         self.inputs = inputs
         self.inputFiles = inputFiles
         self.outputRoot = outputRoot

@@ -53,9 +53,12 @@ struct TemplateRenderer: Sendable {
         return ""
     }
 
-    /// Every successful branch under a `## id` heading, in declaration (or index) order.
+    /// Every successful branch (a lane's items) under a `## id` heading, in declaration
+    /// (or index) order.
     func outputs(of blockID: String) -> String {
-        guard let branches = board.settlement(of: blockID)?.branches else { return "" }
+        guard let settlement = board.settlement(of: blockID),
+            let branches = settlement.branches ?? settlement.laneItems
+        else { return "" }
         var sections: [String] = []
         for branch in branches where board.settlement(of: branch)?.status == .succeeded {
             sections.append("## \(branch)\n\n" + trimmingTrailingNewlines(text(of: branch)))

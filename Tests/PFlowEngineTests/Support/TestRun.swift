@@ -84,7 +84,8 @@ struct TestRun {
         var workflow = workflow
         if !workflow.file.hasPrefix("/") { workflow.file = scratch.path + "/" + workflow.file }
         let request = RunRequest(
-            workflow: workflow, inputs: inputs, outputRoot: scratch.path + "/runs", maxConcurrency: maxConcurrency,
+            workflow: try workflow.compiled(), inputs: inputs, outputRoot: scratch.path + "/runs",
+            maxConcurrency: maxConcurrency,
             environment: [:], workingDirectory: scratch.path, providerOverrides: providers)
         let run = try WorkflowRun.prepare(
             request, clock: RunClock(clock, date: { Self.date }), jitter: { jitter }, observer: recorder)
