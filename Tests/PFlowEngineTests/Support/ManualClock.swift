@@ -15,27 +15,34 @@ final class ManualClock: Clock, Sendable {
         static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
-    private struct Sleeper {
-        var id: Int
-        var deadline: Instant
-        var requested: Duration
-        var continuation: CheckedContinuation<Void, any Error>
-    }
+    private typealias Continuation = CheckedContinuation<Void, any Error>
 
-    private struct Watcher {
+    /// A task suspended on the clock: a sleeper (with a deadline), or a test waiting for a
+    /// sleep of `requested` to begin (without one).
+    private struct Waiter {
         var id: Int
         var requested: Duration
-        var continuation: CheckedContinuation<Void, any Error>
+        var deadline: Instant?
+        var continuation: Continuation
     }
 
     private struct State {
         var now = Instant(offset: .zero)
         var nextID = 0
-        var sleepers: [Sleeper] = []
+        var waiters: [Waiter] = []
+        /// Ids cancelled before they were registered.
         var cancelled: Set<Int> = []
-        var watchers: [Watcher] = []
         /// Every sleep asked for, in order.
         var requested: [Duration] = []
+
+        func isAsleep(for duration: Duration) -> Bool {
+            waiters.contains { $0.deadline != nil && $0.requested == duration }
+        }
+    }
+
+    private enum Registration {
+        case resumeNow
+        case wait(Waiter, waking: [Waiter])
     }
 
     private let state = Mutex(State())
@@ -47,83 +54,34 @@ final class ManualClock: Clock, Sendable {
     var requestedSleeps: [Duration] { state.withLock { $0.requested } }
 
     func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        let id = state.withLock { state in
-            state.nextID += 1
-            return state.nextID
+        try await suspend { state, id, continuation in
+            let requested = state.now.duration(to: deadline)
+            state.requested.append(requested)
+            if deadline <= state.now { return .resumeNow }
+            let watchers = state.waiters.filter { $0.deadline == nil && $0.requested == requested }
+            return .wait(
+                Waiter(id: id, requested: requested, deadline: deadline, continuation: continuation), waking: watchers)
         }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let (ready, watchers) = state.withLock { state -> (Bool?, [Watcher]) in
-                    if state.cancelled.remove(id) != nil { return (false, []) }
-                    let requested = state.now.duration(to: deadline)
-                    state.requested.append(requested)
-                    if deadline <= state.now { return (true, []) }
-                    state.sleepers.append(
-                        Sleeper(id: id, deadline: deadline, requested: requested, continuation: continuation))
-                    let woken = state.watchers.filter { $0.requested == requested }
-                    state.watchers.removeAll { $0.requested == requested }
-                    return (nil, woken)
-                }
-                switch ready {
-                case true?: continuation.resume()
-                case false?: continuation.resume(throwing: CancellationError())
-                case nil: for watcher in watchers { watcher.continuation.resume() }
-                }
-            }
-        } onCancel: {
-            let sleeper = state.withLock { state -> Sleeper? in
-                guard let index = state.sleepers.firstIndex(where: { $0.id == id }) else {
-                    state.cancelled.insert(id)
-                    return nil
-                }
-                return state.sleepers.remove(at: index)
-            }
-            sleeper?.continuation.resume(throwing: CancellationError())
+    }
+
+    /// Returns once something sleeps for exactly `duration` (and is still asleep).
+    func sleeping(for duration: Duration) async throws {
+        try await suspend { state, id, continuation in
+            if state.isAsleep(for: duration) { return .resumeNow }
+            return .wait(Waiter(id: id, requested: duration, deadline: nil, continuation: continuation), waking: [])
         }
     }
 
     /// Moves time forward and wakes every sleeper whose deadline has come, earliest first.
     func advance(by duration: Duration) {
-        let woken = state.withLock { state -> [Sleeper] in
+        let woken = state.withLock { state -> [Waiter] in
             state.now = state.now.advanced(by: duration)
             let now = state.now
-            let due = state.sleepers.filter { $0.deadline <= now }.sorted { $0.deadline < $1.deadline }
-            state.sleepers.removeAll { $0.deadline <= now }
-            return due
+            let due = state.waiters.filter { $0.deadline.map { $0 <= now } ?? false }
+            state.waiters.removeAll { $0.deadline.map { $0 <= now } ?? false }
+            return due.sorted { ($0.deadline ?? now) < ($1.deadline ?? now) }
         }
-        for sleeper in woken { sleeper.continuation.resume() }
-    }
-
-    /// Returns once something sleeps for exactly `duration` (and is still asleep).
-    func sleeping(for duration: Duration) async throws {
-        let id = state.withLock { state in
-            state.nextID += 1
-            return state.nextID
-        }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let ready = state.withLock { state -> Bool? in
-                    if state.cancelled.remove(id) != nil { return false }
-                    if state.sleepers.contains(where: { $0.requested == duration }) { return true }
-                    state.watchers.append(Watcher(id: id, requested: duration, continuation: continuation))
-                    return nil
-                }
-                switch ready {
-                case true?: continuation.resume()
-                case false?: continuation.resume(throwing: CancellationError())
-                case nil: break
-                }
-            }
-        } onCancel: {
-            let watcher = state.withLock { state -> Watcher? in
-                guard let index = state.watchers.firstIndex(where: { $0.id == id }) else {
-                    state.cancelled.insert(id)
-                    return nil
-                }
-                return state.watchers.remove(at: index)
-            }
-            watcher?.continuation.resume(throwing: CancellationError())
-        }
+        for waiter in woken { waiter.continuation.resume() }
     }
 
     /// Waits for each sleep in turn and moves time past it: the sleeps the engine is
@@ -132,6 +90,43 @@ final class ManualClock: Clock, Sendable {
         for duration in sleeps {
             try await sleeping(for: duration)
             advance(by: duration)
+        }
+    }
+
+    /// Suspends as the waiter `register` makes under the lock (waking the watchers it
+    /// names), or not at all; a cancelled task throws `CancellationError`.
+    private func suspend(_ register: @escaping (inout State, Int, Continuation) -> Registration) async throws {
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: Continuation) in
+                let registration = state.withLock { state -> Registration? in
+                    if state.cancelled.remove(id) != nil { return nil }
+                    let registration = register(&state, id, continuation)
+                    if case .wait(let waiter, let waking) = registration {
+                        let woken = Set(waking.map(\.id))
+                        state.waiters.removeAll { woken.contains($0.id) }
+                        state.waiters.append(waiter)
+                    }
+                    return registration
+                }
+                switch registration {
+                case nil: continuation.resume(throwing: CancellationError())
+                case .resumeNow?: continuation.resume()
+                case .wait(_, let waking)?: for watcher in waking { watcher.continuation.resume() }
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> Waiter? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else {
+                    state.cancelled.insert(id)
+                    return nil
+                }
+                return state.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume(throwing: CancellationError())
         }
     }
 }
