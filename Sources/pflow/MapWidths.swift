@@ -42,18 +42,19 @@ struct MapWidths {
                 report(files.outside([file], written: path), at: at)
                 count(file: file, named: path, for: node.id)
             case .input(let name):
-                let input = workflow.inputs.first { $0.name == name }
-                guard let value = inputs[name] ?? input?.defaultValue else {
+                let source = workflow.inputs.first { $0.name == name }.flatMap { input in
+                    InputResolver.source(
+                        of: input, values: inputs, workflowDirectory: folder,
+                        workingDirectory: FileManager.default.currentDirectoryPath)
+                }
+                switch source {
+                case .file(let absolute, let written)?:
+                    count(file: absolute, named: "\(written) (input '\(name)')", for: node.id)
+                case .text(let value)?:
+                    widths[node.id] = LineCounter.count(text: value)
+                case nil:
                     notes.append("map '\(node.id)': input '\(name)' has no value; give --input \(name)=...")
                     continue
-                }
-                if input?.isFile == true {
-                    // As in the run: a path given on the command line is the user's, relative to
-                    // the working directory; a default is the workflow's, relative to its folder.
-                    let path = inputs[name] != nil ? value : files.resolve(value)
-                    count(file: path, named: "\(value) (input '\(name)')", for: node.id)
-                } else {
-                    widths[node.id] = LineCounter.count(text: value)
                 }
             }
             if let width = widths[node.id], width > Self.largeWidth {

@@ -1,5 +1,6 @@
 import Foundation
 import PFlowEngine
+import PFlowSpec
 import Testing
 
 @Suite("Map items and files: the rules the run and validate/plan share")
@@ -38,5 +39,23 @@ struct MapFilesTests {
         #expect(error.notes == ["1 more of its files lead outside too", "pass --allow-outside to allow it"])
         #expect(files.outside([folder + "/inside.txt"], written: "inside.txt") == nil)
         #expect(MapFiles(folder: folder, allowOutside: true).outside(matches, written: "*.txt") == nil)
+    }
+
+    @Test("an input's source: a typed path is the user's, a default path the workflow's")
+    func inputSources() {
+        let notes = InputSpec(name: "notes", defaultValue: "notes.txt", isFile: true, location: Build.here)
+        let tone = InputSpec(name: "tone", defaultValue: "dry", location: Build.here)
+        func source(_ input: InputSpec, _ values: [String: String], files: [String: String] = [:])
+            -> InputResolver.Source?
+        {
+            InputResolver.source(
+                of: input, values: values, files: files, workflowDirectory: "/w", workingDirectory: "/cwd")
+        }
+        #expect(source(notes, [:]) == .file(absolute: "/w/notes.txt", written: "notes.txt"))
+        #expect(source(notes, ["notes": "mine.txt"]) == .file(absolute: "/cwd/mine.txt", written: "mine.txt"))
+        #expect(
+            source(tone, [:], files: ["tone": "/abs/t.txt"]) == .file(absolute: "/abs/t.txt", written: "/abs/t.txt"))
+        #expect(source(tone, [:]) == .text("dry"))
+        #expect(source(InputSpec(name: "x", location: Build.here), [:]) == nil)
     }
 }
