@@ -7,7 +7,9 @@ and writes it to bench/results.md. The ratio to the ideal (the critical path) is
 figure of merit; nothing here asserts a time, and `make test` runs none of it.
 
 Shapes: a fan-out of N branches plus one synthesis over all their outputs (200 ms per
-request), a chain of 50 steps of 20 ms, 20 lanes of 5 steps, the same fan-outs on the
+request), over http and over https (the server with a certificate from a CA made for the
+bench and trusted through the provider's `ca_file`, HTTP/2 by ALPN; `transport: urlsession`
+cannot be measured here, since FoundationNetworking trusts only the system CA bundle), a chain of 50 steps of 20 ms, 20 lanes of 5 steps, the same fan-outs on the
 in-process mock at 0 ms (the engine's own overhead), `pflow validate` and `pflow plan` on
 a 1,000-step workflow, and the mock server alone (its CPU per request).
 """
@@ -15,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import ssl
 import platform
 import shutil
 import statistics
@@ -40,23 +43,43 @@ def process_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def make_certificates(folder):
+    """A CA and a server certificate for 127.0.0.1 (ECDSA P-256), made now: no key is committed."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+            "-subj", "/CN=pflow bench CA", "-keyout", "ca.key", "-out", "ca.pem",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=127.0.0.1",
+            "-keyout", "server.key", "-out", "server.csr")
+    with open(os.path.join(folder, "server.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "2", "-extfile", "server.ext", "-out", "server.pem")
+    return {name: os.path.join(folder, name) for name in ("ca.pem", "server.pem", "server.key")}
+
+
 class MockServer:
     """pflow-mock-server as a child process; its counters say what it saw."""
 
-    def __init__(self, binary, latency_ms):
+    def __init__(self, binary, latency_ms, tls=None):
+        tls_args = ["--tls", tls["server.pem"], tls["server.key"]] if tls else []
         self.proc = subprocess.Popen(
-            [binary, "--port", "0", "--latency", f"{latency_ms}ms"],
+            [binary, "--port", "0", "--latency", f"{latency_ms}ms"] + tls_args,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline().strip()
         if not line.startswith("listening on "):
             self.stop()
             raise RuntimeError(f"mock server did not start: {line!r}")
         self.address = line.split()[-1]
+        self.scheme = "https" if tls else "http"
+        self.ca_file = tls["ca.pem"] if tls else None
+        self.context = ssl.create_default_context(cafile=self.ca_file) if tls else None
 
     def call(self, path, method="GET"):
-        req = urllib.request.Request(f"http://{self.address}{path}", method=method,
+        req = urllib.request.Request(f"{self.scheme}://{self.address}{path}", method=method,
                                      data=b"" if method == "POST" else None)
-        with urllib.request.urlopen(req, timeout=30) as r:
+        with urllib.request.urlopen(req, timeout=30, context=self.context) as r:
             body = r.read()
         return json.loads(body) if body else {}
 
@@ -77,7 +100,9 @@ class MockServer:
 def provider_block(server):
     if server is None:
         return "providers:\n  p: { kind: mock, latency: 0ms }\n"
-    return f"providers:\n  p: {{ kind: openai, model: bench, base_url: 'http://{server.address}/v1' }}\n"
+    extra = f", ca_file: '{server.ca_file}'" if server.ca_file else ""
+    return (f"providers:\n  p: {{ kind: openai, model: bench, "
+            f"base_url: '{server.scheme}://{server.address}/v1'{extra} }}\n")
 
 
 def header(name, server, run_concurrency):
@@ -308,6 +333,16 @@ def main():
                     rows.append(measure(f"fan-out {n} + synthesis, runs on tmpfs", fanout(n, server, limit),
                                         0.2 * -(-n // limit) + 0.2, n + 1, args.repeats, server, tmp, args.pflow,
                                         runs_root=memory))
+        finally:
+            server.stop()
+        # The same fan-outs over https: what every hosted API costs on top of the network.
+        certificates = make_certificates(tempfile.mkdtemp(prefix="certs-", dir=tmp))
+        server = MockServer(server_binary, latency_ms=200, tls=certificates)
+        try:
+            for n in [10, 100, 1000] + ([] if args.quick else [10000]):
+                limit = 2000 if n == 10000 else 10000
+                rows.append(measure(f"https: fan-out {n} + synthesis", fanout(n, server, limit),
+                                    0.2 * -(-n // limit) + 0.2, n + 1, args.repeats, server, tmp, args.pflow))
         finally:
             server.stop()
         engine_rows = [measure(f"fan-out {n} + synthesis, mock 0 ms{where}", fanout(n, None, 10000), None, n + 1,

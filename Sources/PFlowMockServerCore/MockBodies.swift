@@ -6,32 +6,77 @@ enum MockAPI: String, Sendable {
     case anthropic
 }
 
+/// How a successful answer is shaped: the prompt's directives and what the request asked.
+struct MockAnswerShape {
+    var emptyChoices = false
+    var finish = MockFinish.stop
+    var content: MockContentShape?
+    var surrogate = false
+    /// For OpenAI reasoning models: the reasoning tokens the usage reports.
+    var reasoningTokens: Int?
+    /// Anthropic extended thinking: a `thinking` block before the text.
+    var thinking = false
+}
+
 /// Builds response bodies that look like the real APIs' — successes and failures.
 enum MockBodies {
     static func success(
-        _ api: MockAPI, model: String, system: String, prompt: String, maxTokens: Int, seq: Int, emptyChoices: Bool
+        _ api: MockAPI, model: String, system: String, prompt: String, maxTokens: Int, seq: Int, shape: MockAnswerShape
     ) -> Data {
-        let text = answer(to: prompt, maxTokens: maxTokens)
+        let text = shape.content == .empty ? "" : answer(to: prompt, maxTokens: maxTokens)
         let inputTokens = tokens(system) + tokens(prompt)
-        let outputTokens = tokens(text)
-        let quotedText = jsonString(text)
+        let texts = shape.content == .parts ? halves(text) : [text]
+        let quotedTexts = texts.map { shape.surrogate ? withLoneSurrogate(jsonString($0)) : jsonString($0) }
         let quotedModel = jsonString(model)
         // Built as text: this is the hot path, and JSONSerialization's `Any` casts dominate it.
+        // It is also the only way to send a lone surrogate, which no JSON encoder writes.
         let body: String
         switch api {
         case .openai:
+            let outputTokens = tokens(text) + (shape.reasoningTokens ?? 0)
+            let content =
+                shape.content == .parts
+                ? "[" + quotedTexts.map { #"{"type":"text","text":\#($0)}"# }.joined(separator: ",") + "]"
+                : quotedTexts[0]
+            let finish = shape.finish == .length ? "length" : "stop"
             let choices =
-                emptyChoices
+                shape.emptyChoices
                 ? "[]"
-                : #"[{"index":0,"message":{"role":"assistant","content":\#(quotedText)},"finish_reason":"stop"}]"#
+                : #"[{"index":0,"message":{"role":"assistant","content":\#(content)},"finish_reason":"\#(finish)"}]"#
+            // OpenAI counts reasoning tokens inside completion_tokens and itemises them.
+            let details =
+                shape.reasoningTokens.map { #","completion_tokens_details":{"reasoning_tokens":\#($0)}"# } ?? ""
             body =
-                #"{"id":"chatcmpl-mock-\#(seq)","object":"chat.completion","created":\#(Int(Date().timeIntervalSince1970)),"model":\#(quotedModel),"choices":\#(choices),"usage":{"prompt_tokens":\#(inputTokens),"completion_tokens":\#(outputTokens),"total_tokens":\#(inputTokens + outputTokens)}}"#
+                #"{"id":"chatcmpl-mock-\#(seq)","object":"chat.completion","created":\#(Int(Date().timeIntervalSince1970)),"model":\#(quotedModel),"choices":\#(choices),"usage":{"prompt_tokens":\#(inputTokens),"completion_tokens":\#(outputTokens),"total_tokens":\#(inputTokens + outputTokens)\#(details)}}"#
         case .anthropic:
-            let content = emptyChoices ? "[]" : #"[{"type":"text","text":\#(quotedText)}]"#
+            var blocks = quotedTexts.map { #"{"type":"text","text":\#($0)}"# }
+            var outputTokens = tokens(text)
+            if shape.thinking {
+                let thinking = "Mock thinking about the prompt before answering it."
+                outputTokens += tokens(thinking)
+                blocks.insert(
+                    #"{"type":"thinking","thinking":\#(jsonString(thinking)),"signature":"mock-signature-\#(seq)"}"#,
+                    at: 0)
+            }
+            let content = shape.emptyChoices ? "[]" : "[" + blocks.joined(separator: ",") + "]"
+            let stopReason = shape.finish == .length ? "max_tokens" : "end_turn"
             body =
-                #"{"id":"msg_mock_\#(seq)","type":"message","role":"assistant","model":\#(quotedModel),"content":\#(content),"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":\#(inputTokens),"output_tokens":\#(outputTokens)}}"#
+                #"{"id":"msg_mock_\#(seq)","type":"message","role":"assistant","model":\#(quotedModel),"content":\#(content),"stop_reason":"\#(stopReason)","stop_sequence":null,"usage":{"input_tokens":\#(inputTokens),"output_tokens":\#(outputTokens)}}"#
         }
         return Data(body.utf8)
+    }
+
+    /// The text in two pieces that join back to it.
+    private static func halves(_ text: String) -> [String] {
+        let middle = text.index(text.startIndex, offsetBy: text.count / 2)
+        return [String(text[..<middle]), String(text[middle...])]
+    }
+
+    /// A quoted JSON string with `\ud800` after its first word (or alone): valid JSON
+    /// syntax, but no Unicode text, which a strict decoder must refuse or replace.
+    private static func withLoneSurrogate(_ quoted: String) -> String {
+        let at = quoted.firstIndex(of: " ") ?? quoted.index(before: quoted.endIndex)
+        return String(quoted[..<at]) + #"\ud800"# + String(quoted[at...])
     }
 
     /// A JSON string literal, quotes included.
@@ -71,6 +116,16 @@ enum MockBodies {
 
     static func plainError(_ message: String) -> Data {
         json(["error": ["message": message, "type": "invalid_request_error"]])
+    }
+
+    /// OpenAI's 400 for a parameter it refuses, with the `param` and `code` it names.
+    static func openAIInvalidRequest(_ message: String, param: String, code: String) -> Data {
+        json(["error": ["message": message, "type": "invalid_request_error", "param": param, "code": code]])
+    }
+
+    /// Anthropic's 400 for a request it refuses.
+    static func anthropicInvalidRequest(_ message: String) -> Data {
+        json(["type": "error", "error": ["type": "invalid_request_error", "message": message]])
     }
 
     static func html(status: Int) -> Data {

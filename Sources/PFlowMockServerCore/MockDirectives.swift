@@ -9,6 +9,8 @@ struct MockDirectives: Equatable {
     var latency: Duration?
     var status: Int?
     var retryAfter: String?
+    /// OpenAI's `retry-after-ms` header on an error, sent verbatim.
+    var retryAfterMilliseconds: String?
     /// Seconds from now, sent as an HTTP-date `Retry-After` (negative means in the past).
     var retryAfterDate: Int?
     var failFirst: Int?
@@ -21,10 +23,17 @@ struct MockDirectives: Equatable {
     var emptyChoices = false
     var html = false
     var reset = false
+    /// Read the whole request, then close the connection without a byte of answer.
+    var drop = false
     var huge: Int?
     var redirect: String?
     /// Quote the received credential header in the error message, as some real servers do.
     var echoAuth = false
+    var finish: MockFinish?
+    var content: MockContentShape?
+    /// A lone surrogate escape (`\ud800`) inside the answer text.
+    var surrogate = false
+    var encoding: MockContentEncoding?
     /// Directives the server did not understand; answered with a 400 so typos are loud.
     var unknown: [String] = []
 
@@ -62,6 +71,22 @@ struct MockDirectives: Equatable {
                     unknown.append(token); return nil
                 }()
         case ("retry-after", let value?): retryAfter = value
+        case ("retry-after-ms", let value?): retryAfterMilliseconds = value
+        case ("finish", let value?):
+            finish =
+                MockFinish(rawValue: value)
+                ?? {
+                    unknown.append(token); return nil
+                }()
+        case ("content", let value?):
+            content =
+                MockContentShape(rawValue: value)
+                ?? {
+                    unknown.append(token); return nil
+                }()
+        case ("surrogate", nil): surrogate = true
+        case ("gzip", nil): encoding = .gzip
+        case ("deflate", nil): encoding = .deflate
         case ("retry-after-date", let value?):
             retryAfterDate =
                 Int(value)
@@ -100,8 +125,23 @@ struct MockDirectives: Equatable {
         case ("empty-choices", nil): emptyChoices = true
         case ("html", nil): html = true
         case ("reset", nil): reset = true
+        case ("drop", nil): drop = true
         case ("echo-auth", nil): echoAuth = true
         default: unknown.append(token)
         }
     }
+}
+
+/// Why the answer ended: `stop` (the default) or `length`, the token limit.
+enum MockFinish: String, Sendable {
+    case stop
+    case length
+}
+
+/// An answer text that is not one plain string.
+enum MockContentShape: String, Sendable {
+    /// The text is `""`.
+    case empty
+    /// The text split in two parts (OpenAI: `content` as an array; Anthropic: two text blocks).
+    case parts
 }

@@ -17,12 +17,14 @@ enum MockReply {
     case huge(bytes: Int)
     /// No answer at all until the client gives up.
     case hang
+    /// The request was read; the connection closes with no answer.
+    case drop
 
     var status: Int {
         switch self {
         case .complete(let status, _, _, _): status
         case .slow, .slowHeaders, .stall, .reset, .huge: 200
-        case .hang: 0
+        case .hang, .drop: 0
         }
     }
 
@@ -37,7 +39,7 @@ struct MockRequest {
     var model: String
     var system: String
     var prompt: String
-    var maxTokens: Int
+    var body: MockAPIRequest
     var directives: MockDirectives
     var ticket: MockServerState.Ticket
     /// The Host header, so a redirect to this same server is not followed forever.
@@ -47,14 +49,30 @@ struct MockRequest {
 }
 
 extension MockReply {
-    /// Applies the prompt's directives, then the global failure rate, in that order.
+    /// Applies the prompt's directives, then the global failure rate, in that order; a
+    /// `gzip` or `deflate` directive then encodes whatever whole answer that gave.
     static func plan(for request: MockRequest, configuration: MockServerConfiguration) -> MockReply {
+        let reply = unencoded(for: request, configuration: configuration)
+        guard let encoding = request.directives.encoding,
+            case .complete(let status, let contentType, let body, var headers) = reply
+        else { return reply }
+        headers.append(("Content-Encoding", encoding.rawValue))
+        return .complete(status: status, contentType: contentType, body: encoding.encode(body), extraHeaders: headers)
+    }
+
+    private static func unencoded(for request: MockRequest, configuration: MockServerConfiguration) -> MockReply {
         let directives = request.directives
         let api = request.api
         if !directives.unknown.isEmpty {
             let list = directives.unknown.joined(separator: ", ")
             return .json(400, MockBodies.plainError("unknown mock directive(s): \(list)"))
         }
+        let reasoningModel = api == .openai && configuration.isReasoningModel(request.model)
+        let refusal =
+            api == .openai
+            ? MockReasoning.openAIRefusal(request.body, reasoningModel: reasoningModel)
+            : MockReasoning.anthropicRefusal(request.body)
+        if let refusal { return .json(400, refusal) }
         if let target = directives.redirect, let location = URL(string: target), !pointsAt(location, host: request.host)
         {
             return .complete(status: 307, contentType: "text/plain", body: Data(), extraHeaders: [("Location", target)])
@@ -75,19 +93,39 @@ extension MockReply {
         {
             return .json(500, MockBodies.error(api, status: 500, quoting: nil))
         }
+        var shape = MockAnswerShape()
+        shape.emptyChoices = directives.emptyChoices
+        shape.finish = directives.finish ?? .stop
+        shape.content = directives.content
+        shape.surrogate = directives.surrogate
+        if reasoningModel {
+            shape.reasoningTokens = MockReasoning.reasoningTokens(effort: request.body.reasoningEffort)
+        }
+        shape.thinking = api == .anthropic && request.body.thinking?.type == "enabled"
+        let maxTokens = request.body.maxCompletionTokens ?? request.body.maxTokens ?? 800
         let body = MockBodies.success(
-            api, model: request.model, system: request.system, prompt: request.prompt, maxTokens: request.maxTokens,
-            seq: request.ticket.seq, emptyChoices: directives.emptyChoices)
+            api, model: request.model, system: request.system, prompt: request.prompt, maxTokens: maxTokens,
+            seq: request.ticket.seq, shape: shape)
         if directives.reset { return .reset(body: body) }
+        if directives.drop { return .drop }
         if directives.stall { return .stall(body: body) }
         if let duration = directives.slowBody { return .slow(body: body, over: duration) }
         if let duration = directives.slowHeaders { return .slowHeaders(body: body, over: duration) }
         return .json(200, body)
     }
 
+    /// The 429 a rate limit answers, with when to come back in seconds (and, as OpenAI
+    /// sends it, in milliseconds).
+    static func rateLimited(_ request: MockRequest, retryAfter seconds: Double) -> MockReply {
+        var headers = [("retry-after", String(Int(seconds.rounded(.up))))]
+        if request.api == .openai { headers.append(("retry-after-ms", String(Int((seconds * 1000).rounded(.up))))) }
+        return .json(429, MockBodies.error(request.api, status: 429, quoting: nil), headers: headers)
+    }
+
     private static func failure(_ request: MockRequest, status: Int) -> MockReply {
         let directives = request.directives
         var headers = directives.retryAfter.map { [("Retry-After", $0)] } ?? []
+        if let milliseconds = directives.retryAfterMilliseconds { headers.append(("retry-after-ms", milliseconds)) }
         if let offset = directives.retryAfterDate {
             headers.append(("Retry-After", httpDate(Date().addingTimeInterval(Double(offset)))))
         }

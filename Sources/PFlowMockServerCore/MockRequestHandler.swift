@@ -2,12 +2,13 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// Serves one connection: the admin endpoints at once, API requests as their prompt directs.
+/// Serves one HTTP/1 connection or one HTTP/2 stream: the admin endpoints at once, API
+/// requests as their prompt directs.
 ///
 /// Why a hand-written handler on the event loop: latency is a scheduled task, not a
 /// sleeping thread, so 2,000 concurrent slow requests cost 2,000 timers; and a client that
-/// closes the socket is seen at once (`channelInactive`), which is how tests prove pflow
-/// cancels in-flight requests.
+/// closes the socket or resets the stream is seen at once (`channelInactive`), which is how
+/// tests prove pflow cancels in-flight requests.
 final class MockRequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -24,17 +25,24 @@ final class MockRequestHandler: ChannelInboundHandler {
         var authorization: Bool
         var host: String
         var keepAlive: Bool
+        var parameterNames: [String]
+        var acceptEncoding: String?
+        /// The rate limiter's headers, sent with whatever the answer is.
+        var rateLimitHeaders: [(String, String)]
     }
 
     private let core: MockServerCore
+    /// Under HTTP/2 this handler serves one stream: the connection outlives every answer.
+    private let wire: MockWireProtocol
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var bodyTooLarge = false
     private var active: Active?
     private var timers: [Scheduled<Void>] = []
 
-    init(core: MockServerCore) {
+    init(core: MockServerCore, wire: MockWireProtocol) {
         self.core = core
+        self.wire = wire
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -54,11 +62,6 @@ final class MockRequestHandler: ChannelInboundHandler {
             head = nil
             route(context: context, head: requestHead)
         }
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        core.state.connectionOpened()
-        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -114,22 +117,35 @@ final class MockRequestHandler: ChannelInboundHandler {
         let (system, prompt) = decoded.prompt
         let directives = MockDirectives(parsing: system + "\n" + prompt)
         let step = directives.step ?? Self.stepKey(prompt)
-        let ticket = core.state.begin(step: step, model: model)
         if api == .anthropic && head.headers.first(name: "anthropic-version") == nil {
             // The real API refuses these too; this keeps the provider honest about sending it.
+            // Refused before it is counted: a request never begun is never left in flight.
             return respondAdmin(
                 context, head, status: 400, contentType: "application/json",
                 body: MockBodies.plainError("anthropic-version header is required"))
         }
+        let ticket = core.state.begin(step: step, model: model)
         let credential = head.headers.first(name: "authorization") ?? head.headers.first(name: "x-api-key")
         let host = head.headers.first(name: "host") ?? ""
         let request = MockRequest(
-            api: api, model: model, system: system, prompt: prompt, maxTokens: decoded.max_tokens ?? 800,
+            api: api, model: model, system: system, prompt: prompt, body: decoded,
             directives: directives, ticket: ticket, host: host, credential: credential)
-        let reply = MockReply.plan(for: request, configuration: core.configuration)
+        // Estimated as the usage is: about four bytes a token, plus the most it may write.
+        let tokens =
+            MockBodies.tokens(system) + MockBodies.tokens(prompt)
+            + (decoded.maxCompletionTokens ?? decoded.maxTokens ?? 0)
+        let limit = core.rateLimiter?.admit(model: model, tokens: tokens, api: api)
+        let reply: MockReply
+        if let limit, let retryAfter = limit.retryAfter {
+            core.state.rateLimited()
+            reply = .rateLimited(request, retryAfter: retryAfter)
+        } else {
+            reply = MockReply.plan(for: request, configuration: core.configuration)
+        }
         active = Active(
             ticket: ticket, path: path, api: api, status: reply.status, authorization: credential != nil, host: host,
-            keepAlive: head.isKeepAlive)
+            keepAlive: keepsAlive(head), parameterNames: decoded.parameterNames,
+            acceptEncoding: head.headers.first(name: "accept-encoding"), rateLimitHeaders: limit?.headers ?? [])
 
         if case .hang = reply { return }
         let delay = directives.latency ?? core.latency(for: ticket.seq)
@@ -148,6 +164,11 @@ final class MockRequestHandler: ChannelInboundHandler {
             writeHead(context, version, status: 200, contentType: "application/json", length: body.count)
             context.flush()
             trickle(context, body[...], pieces: 10, interval: duration / 10, seq: active.ticket.seq)
+        case .slowHeaders(let body, let duration) where wire == .h2:
+            // HTTP/2 sends a header block whole; the nearest slow loris is headers sent late.
+            after(context, duration, seq: active.ticket.seq) {
+                $0.send(.json(200, body), context: context, version: version)
+            }
         case .slowHeaders(let body, let duration):
             let head =
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
@@ -179,6 +200,10 @@ final class MockRequestHandler: ChannelInboundHandler {
             stream(context, remaining: bytes, chunk: first, filler: filler, seq: active.ticket.seq)
         case .hang:
             break
+        case .drop:
+            // The server, not the client, broke this exchange.
+            ended(disconnected: false)
+            context.close(promise: nil)
         }
     }
 
@@ -262,8 +287,11 @@ final class MockRequestHandler: ChannelInboundHandler {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: String(length))
-        headers.add(name: "Connection", value: (keepAlive ?? active?.keepAlive ?? true) ? "keep-alive" : "close")
+        if wire == .http1 {
+            headers.add(name: "Connection", value: (keepAlive ?? active?.keepAlive ?? true) ? "keep-alive" : "close")
+        }
         for (name, value) in extra { headers.add(name: name, value: value) }
+        for (name, value) in active?.rateLimitHeaders ?? [] { headers.add(name: name, value: value) }
         let head = HTTPResponseHead(
             version: version, status: HTTPResponseStatus(statusCode: status, reasonPhrase: MockBodies.reason(status)),
             headers: headers)
@@ -291,20 +319,25 @@ final class MockRequestHandler: ChannelInboundHandler {
         active = nil
         core.state.end(
             finished.ticket, path: finished.path, api: finished.api.rawValue, status: finished.status,
-            disconnected: disconnected, authorization: finished.authorization, host: finished.host)
+            disconnected: disconnected, authorization: finished.authorization, host: finished.host,
+            parameterNames: finished.parameterNames, acceptEncoding: finished.acceptEncoding)
     }
 
     /// Answers at once, outside the stats: admin endpoints and requests refused at the door.
     private func respondAdmin(
         _ context: ChannelHandlerContext, _ head: HTTPRequestHead, status: Int = 200, contentType: String, body: Data
     ) {
-        let keepAlive = head.isKeepAlive
+        let keepAlive = keepsAlive(head)
         writeHead(
             context, head.version, status: status, contentType: contentType, length: body.count, keepAlive: keepAlive)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             if !keepAlive { context.close(promise: nil) }
         }
+    }
+
+    private func keepsAlive(_ head: HTTPRequestHead) -> Bool {
+        wire == .h2 || head.isKeepAlive
     }
 
     /// The first line of the prompt, short enough to read in stats.

@@ -15,6 +15,11 @@ final class MockRequestLogFile: Sendable {
     private let buffer: Mutex<Buffer>
 
     init(path: String) throws {
+        buffer = Mutex(Buffer(handle: try Self.openForAppending(path)))
+    }
+
+    /// Opens `path` for writing at its end, creating it if missing.
+    static func openForAppending(_ path: String) throws -> FileHandle {
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
                 throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
@@ -22,7 +27,7 @@ final class MockRequestLogFile: Sendable {
         }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
-        buffer = Mutex(Buffer(handle: handle))
+        return handle
     }
 
     func append(_ record: MockRequestRecord) {

@@ -11,13 +11,15 @@ import NIOPosix
 public final class MockServer: Sendable {
     public let host: String
     public let port: Int
+    /// `https` when the server was started with TLS files.
+    public let scheme: String
     private let core: MockServerCore
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
     private let flushTimer: RepeatedTask
 
-    /// `http://host:port`, for a provider's `base_url`.
-    public var baseURL: String { "http://\(host):\(port)" }
+    /// `http://host:port` or `https://host:port`, for a provider's `base_url`.
+    public var baseURL: String { "\(scheme)://\(host):\(port)" }
 
     private init(
         host: String, port: Int, core: MockServerCore, group: MultiThreadedEventLoopGroup, channel: any Channel,
@@ -25,6 +27,7 @@ public final class MockServer: Sendable {
     ) {
         self.host = host
         self.port = port
+        scheme = core.configuration.tls == nil ? "http" : "https"
         self.core = core
         self.group = group
         self.channel = channel
@@ -34,6 +37,7 @@ public final class MockServer: Sendable {
     public static func start(_ configuration: MockServerConfiguration) async throws -> MockServer {
         let logFile = try configuration.logPath.map { try MockRequestLogFile(path: $0) }
         let core = MockServerCore(configuration: configuration, logFile: logFile)
+        let pipeline = try MockConnectionPipeline(core: core)
         let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let bootstrap = ServerBootstrap(group: group)
@@ -41,12 +45,7 @@ public final class MockServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(MockRequestHandler(core: core))
-                }
-            }
+            .childChannelInitializer { channel in pipeline.configure(channel) }
         let channel: any Channel
         do {
             channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
@@ -81,10 +80,13 @@ final class MockServerCore: Sendable {
     let configuration: MockServerConfiguration
     let state: MockServerState
     let logFile: MockRequestLogFile?
+    let rateLimiter: MockRateLimiter?
 
     init(configuration: MockServerConfiguration, logFile: MockRequestLogFile?) {
         self.configuration = configuration
         self.logFile = logFile
+        rateLimiter = MockRateLimiter(
+            requestsPerMinute: configuration.requestsPerMinute, tokensPerMinute: configuration.tokensPerMinute)
         self.state = MockServerState(logFile: logFile)
     }
 

@@ -15,10 +15,34 @@ public struct MockServerConfiguration: Sendable {
     /// Where to append the request log as JSON lines, buffered.
     public var logPath: String?
     public var threads: Int
+    /// Serve https with these PEM files instead of plain http.
+    public var tls: MockTLSFiles?
+    /// Offer only `http/1.1` in ALPN, as a front end without HTTP/2 does.
+    public var http1Only: Bool
+    /// SETTINGS_MAX_CONCURRENT_STREAMS sent to HTTP/2 clients.
+    public var h2MaxStreams: Int
+    /// Close a connection with no request in flight for this long; nil keeps it open.
+    public var idleTimeout: Duration?
+    /// OpenAI models that answer as reasoning models: a name, or a prefix ending in `*`.
+    public var reasoningModels: [String]
+    /// Requests and tokens per minute each model takes before answering 429; nil: no limit.
+    public var requestsPerMinute: Int?
+    public var tokensPerMinute: Int?
+
+    /// OpenAI's reasoning families when this was written.
+    public static let defaultReasoningModels = ["o1*", "o3*", "o4*", "gpt-5*"]
+
+    /// 256, the order of what front ends announce (nginx's default is 128; RFC 9113
+    /// recommends no fewer than 100): a client running thousands of requests must queue
+    /// them or open more connections.
+    public static let defaultH2MaxStreams = 256
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, latency: Duration = .zero, jitter: Duration = .zero,
-        failureRate: Double = 0, seed: UInt64 = 0, logPath: String? = nil, threads: Int? = nil
+        failureRate: Double = 0, seed: UInt64 = 0, logPath: String? = nil, threads: Int? = nil,
+        tls: MockTLSFiles? = nil, http1Only: Bool = false, h2MaxStreams: Int = defaultH2MaxStreams,
+        idleTimeout: Duration? = nil, reasoningModels: [String] = defaultReasoningModels,
+        requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil
     ) {
         self.host = host
         self.port = port
@@ -28,6 +52,30 @@ public struct MockServerConfiguration: Sendable {
         self.seed = seed
         self.logPath = logPath
         self.threads = threads ?? 0
+        self.tls = tls
+        self.http1Only = http1Only
+        self.h2MaxStreams = h2MaxStreams
+        self.idleTimeout = idleTimeout
+        self.reasoningModels = reasoningModels
+        self.requestsPerMinute = requestsPerMinute
+        self.tokensPerMinute = tokensPerMinute
+    }
+
+    func isReasoningModel(_ model: String) -> Bool {
+        reasoningModels.contains { pattern in
+            pattern.hasSuffix("*") ? model.hasPrefix(pattern.dropLast()) : model == pattern
+        }
+    }
+}
+
+/// A server certificate chain and its private key, both PEM files.
+public struct MockTLSFiles: Sendable, Equatable {
+    public var certificatePath: String
+    public var keyPath: String
+
+    public init(certificatePath: String, keyPath: String) {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
     }
 }
 

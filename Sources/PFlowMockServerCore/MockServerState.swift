@@ -43,12 +43,14 @@ final class MockServerState: Sendable {
     }
 
     func end(
-        _ ticket: Ticket, path: String, api: String, status: Int, disconnected: Bool, authorization: Bool, host: String
+        _ ticket: Ticket, path: String, api: String, status: Int, disconnected: Bool, authorization: Bool, host: String,
+        parameterNames: [String], acceptEncoding: String?
     ) {
         let record = MockRequestRecord(
             seq: ticket.seq, start: ticket.start, end: Date().timeIntervalSince1970, path: path, api: api,
             model: ticket.model, step: ticket.step, attempt: ticket.attempt, status: status,
-            disconnected: disconnected, authorization: authorization, host: host)
+            disconnected: disconnected, authorization: authorization, host: host, parameterNames: parameterNames,
+            acceptEncoding: acceptEncoding)
         counts.withLock { counts in
             // A reset in between keeps in-flight counts honest: only the gauge goes down.
             if ticket.epoch != counts.epoch {
@@ -69,6 +71,22 @@ final class MockServerState: Sendable {
         counts.withLock { $0.stats.connections += 1 }
     }
 
+    /// Counted once a TLS handshake (if any) has settled the protocol.
+    func connectionSettled(on wire: MockWireProtocol, afterTLSHandshake: Bool) {
+        counts.withLock { counts in
+            counts.stats.connectionsByProtocol[wire, default: 0] += 1
+            if afterTLSHandshake { counts.stats.tlsHandshakes += 1 }
+        }
+    }
+
+    func streamOpened() {
+        counts.withLock { $0.stats.streams += 1 }
+    }
+
+    func rateLimited() {
+        counts.withLock { $0.stats.rateLimited += 1 }
+    }
+
     func stats() -> MockStats {
         counts.withLock { $0.stats }
     }
@@ -85,6 +103,10 @@ final class MockServerState: Sendable {
             counts.attemptsByStep = [:]
             counts.stats.total = Self.gaugeOnly(counts.stats.total)
             counts.stats.connections = 0
+            counts.stats.connectionsByProtocol = [:]
+            counts.stats.tlsHandshakes = 0
+            counts.stats.streams = 0
+            counts.stats.rateLimited = 0
             counts.stats.byStep = counts.stats.byStep.filter { $0.value.inFlight > 0 }.mapValues(Self.gaugeOnly)
             counts.stats.byModel = counts.stats.byModel.filter { $0.value.inFlight > 0 }.mapValues(Self.gaugeOnly)
         }

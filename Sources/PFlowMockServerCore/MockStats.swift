@@ -31,6 +31,12 @@ public struct MockCounters: Codable, Sendable, Equatable {
     }
 }
 
+/// The HTTP version a connection speaks, as ALPN settled it (plain connections speak HTTP/1).
+public enum MockWireProtocol: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable {
+    case http1
+    case h2
+}
+
 /// What `GET /_stats` answers: totals, plus the same counters per step key and per model.
 ///
 /// Why per model: tests check a provider's `max_concurrency` by giving it its own model
@@ -41,6 +47,14 @@ public struct MockStats: Codable, Sendable, Equatable {
     public var byModel: [String: MockCounters] = [:]
     /// TCP connections accepted: with keep-alive, fewer than the requests.
     public var connections = 0
+    /// Connections by the protocol they settled on; a TLS connection whose handshake
+    /// failed is in `connections` only.
+    public var connectionsByProtocol: [MockWireProtocol: Int] = [:]
+    public var tlsHandshakes = 0
+    /// HTTP/2 streams opened by clients, admin requests included.
+    public var streams = 0
+    /// 429s sent because a model's `--rpm` or `--tpm` ran short.
+    public var rateLimited = 0
 
     public init() {}
 
@@ -54,6 +68,10 @@ public struct MockStats: Codable, Sendable, Equatable {
         case byStep = "by_step"
         case byModel = "by_model"
         case connections
+        case connectionsByProtocol = "connections_by_protocol"
+        case tlsHandshakes = "tls_handshakes"
+        case streams
+        case rateLimited = "rate_limited"
     }
 
     // The totals sit at the top level of the JSON, beside the groups.
@@ -63,6 +81,11 @@ public struct MockStats: Codable, Sendable, Equatable {
         byStep = try container.decode([String: MockCounters].self, forKey: .byStep)
         byModel = try container.decode([String: MockCounters].self, forKey: .byModel)
         connections = try container.decodeIfPresent(Int.self, forKey: .connections) ?? 0
+        connectionsByProtocol =
+            try container.decodeIfPresent([MockWireProtocol: Int].self, forKey: .connectionsByProtocol) ?? [:]
+        tlsHandshakes = try container.decodeIfPresent(Int.self, forKey: .tlsHandshakes) ?? 0
+        streams = try container.decodeIfPresent(Int.self, forKey: .streams) ?? 0
+        rateLimited = try container.decodeIfPresent(Int.self, forKey: .rateLimited) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -71,6 +94,10 @@ public struct MockStats: Codable, Sendable, Equatable {
         try container.encode(byStep, forKey: .byStep)
         try container.encode(byModel, forKey: .byModel)
         try container.encode(connections, forKey: .connections)
+        try container.encode(connectionsByProtocol, forKey: .connectionsByProtocol)
+        try container.encode(tlsHandshakes, forKey: .tlsHandshakes)
+        try container.encode(streams, forKey: .streams)
+        try container.encode(rateLimited, forKey: .rateLimited)
     }
 }
 
@@ -96,10 +123,22 @@ public struct MockRequestRecord: Codable, Sendable, Equatable {
     public var authorization: Bool
     /// The Host header, to tell the two ends of a redirect apart.
     public var host: String
+    /// The request body's top-level keys, sorted: did the client send `max_completion_tokens`,
+    /// leave out `temperature`? Values are never logged.
+    public var parameterNames: [String]
+    /// The request's Accept-Encoding header, if it sent one.
+    public var acceptEncoding: String?
+
+    enum CodingKeys: String, CodingKey {
+        case seq, start, end, path, api, model, step, attempt, status, disconnected, authorization, host
+        case parameterNames = "params"
+        case acceptEncoding = "accept_encoding"
+    }
 
     public init(
         seq: Int, start: Double, end: Double, path: String, api: String, model: String, step: String, attempt: Int,
-        status: Int, disconnected: Bool, authorization: Bool, host: String
+        status: Int, disconnected: Bool, authorization: Bool, host: String, parameterNames: [String] = [],
+        acceptEncoding: String? = nil
     ) {
         self.seq = seq
         self.start = start
@@ -113,5 +152,7 @@ public struct MockRequestRecord: Codable, Sendable, Equatable {
         self.disconnected = disconnected
         self.authorization = authorization
         self.host = host
+        self.parameterNames = parameterNames
+        self.acceptEncoding = acceptEncoding
     }
 }

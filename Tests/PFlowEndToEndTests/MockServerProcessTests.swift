@@ -36,6 +36,36 @@ struct MockServerProcessTests {
         #expect(lines.first?.contains(#""step":"smoke""#) == true)
     }
 
+    /// A request in flight keeps its connection busy past the idle timeout; once it is
+    /// answered the server closes the idle connection, as a front end's keep-alive timeout does.
+    @Test func closesAConnectionIdleForTheIdleTimeout() async throws {
+        try await withMockServerProcess(args: ["--idle-timeout", "1s"]) { server in
+            let connection = try RawConnection(port: server.port)
+            let body = #"{"model":"m","messages":[{"role":"user","content":"[mock:step=busy latency=2s] hi"}]}"#
+            connection.send(
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            let answer = await connection.read(until: "Mock answer")
+            #expect(answer.hasPrefix("HTTP/1.1 200 OK"), "\(answer)")
+            #expect(answer.lowercased().contains("connection: keep-alive"))
+            #expect(await connection.waitForClose())
+            let stats = try await server.stats()
+            #expect(stats.byStep["busy"]?.completed == 1)
+            #expect(stats.byStep["busy"]?.cancelled == 0)
+        }
+    }
+
+    @Test func aRequestRefusedForItsMissingAnthropicVersionIsNotLeftInFlight() async throws {
+        try await withMockServerProcess { server in
+            let result = try await runCurl([
+                "--write-out", "%{http_code}", "--output", "/dev/null", "--data", messagesBody("hi"),
+                server.baseURL + "/v1/messages",
+            ])
+            #expect(result.stdout == "400")
+            #expect(try await server.stats().inFlight == 0)
+        }
+    }
+
     @Test func rejectsABadFlagWithAMessage() async throws {
         let child = try ChildProcess(
             executable: BuildProducts.executable("pflow-mock-server"), arguments: ["--latency", "soon"])

@@ -93,11 +93,12 @@ struct AnthropicProviderTests {
         }
     }
 
-    @Test func noTextBlockIsInvalid() async throws {
+    @Test func noTextBlockIsAnEmptyOutput() async throws {
         try await withMockServer { server in
             let error = try #require(await failure(of: provider(server), completionRequest("[mock:empty-choices]")))
-            #expect(error.kind == .invalidResponse)
-            #expect(error.message.contains("no text block"))
+            #expect(error.kind == .emptyOutput)
+            #expect(error.message.contains("returned an empty answer: finish reason end_turn"), "\(error.message)")
+            #expect(error.isRetryable)
         }
     }
 

@@ -3,11 +3,13 @@ import PFlowEngine
 import PFlowMockServerCore
 import PFlowSpec
 
-/// Runs `body` against a fresh in-process mock server, and stops it afterwards.
+/// Runs `body` against a fresh in-process mock server, and stops it afterwards. With `tls`
+/// (say `TestCertificates.shared().server`) it serves https: `server.baseURL` says so, and
+/// `TestCertificates.shared().caCertificate` is the CA a client must trust.
 func withMockServer<T>(
-    host: String = "127.0.0.1", _ body: (MockServer) async throws -> T
+    host: String = "127.0.0.1", tls: MockTLSFiles? = nil, _ body: (MockServer) async throws -> T
 ) async throws -> T {
-    let server = try await MockServer.start(MockServerConfiguration(host: host, threads: 1))
+    let server = try await MockServer.start(MockServerConfiguration(host: host, threads: 1, tls: tls))
     do {
         let result = try await body(server)
         try await server.stop()

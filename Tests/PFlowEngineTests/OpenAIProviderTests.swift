@@ -31,7 +31,8 @@ struct OpenAIProviderTests {
     @Test func requestBodyHasTheWireShape() throws {
         let request = completionRequest("say \"hi\"\n", system: "Be brief.")
         let body = try #require(
-            try JSONSerialization.jsonObject(with: Data(OpenAIProvider.body(of: request).utf8)) as? NSDictionary)
+            try JSONSerialization.jsonObject(
+                with: Data(OpenAIProvider.body(of: request, maxTokensField: .maxTokens).utf8)) as? NSDictionary)
         let expected: NSDictionary = [
             "model": "test-model", "max_tokens": 100, "temperature": 0.2,
             "messages": [["role": "system", "content": "Be brief."], ["role": "user", "content": "say \"hi\"\n"]],
@@ -39,7 +40,8 @@ struct OpenAIProviderTests {
         #expect(body == expected)
         let bare = try #require(
             try JSONSerialization.jsonObject(
-                with: Data(OpenAIProvider.body(of: completionRequest("x", system: "")).utf8))
+                with: Data(OpenAIProvider.body(of: completionRequest("x", system: ""), maxTokensField: .maxTokens).utf8)
+            )
                 as? [String: Any])
         #expect((bare["messages"] as? [[String: String]]) == [["role": "user", "content": "x"]])
     }

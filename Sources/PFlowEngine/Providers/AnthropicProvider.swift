@@ -12,28 +12,30 @@ public struct AnthropicProvider: LLMProvider {
     private let endpoint: HTTPEndpoint
 
     public init(
-        spec: ProviderSpec, environment: [String: String], transport: HTTPTransport = .shared
+        spec: ProviderSpec, environment: [String: String], transport: HTTPTransport? = nil, baseDirectory: String = ".",
+        expectedConcurrency: Int = 1
     ) throws(ProviderError) {
         var spec = spec
         if spec.headers.keys.allSatisfy({ $0.lowercased() != "anthropic-version" }) {
             spec.headers["anthropic-version"] = Self.apiVersion
         }
         endpoint = try HTTPEndpoint(
-            spec: spec, environment: environment, apiName: "Anthropic", path: "/v1/messages", transport: transport
+            spec: spec, environment: environment, apiName: "Anthropic", path: "/v1/messages", transport: transport,
+            baseDirectory: baseDirectory, expectedConcurrency: expectedConcurrency
         ) { key in ("x-api-key", key) }
     }
 
     public func complete(_ request: CompletionRequest) async throws(ProviderError) -> CompletionResponse {
         let response = try await endpoint.post(Data(Self.body(of: request).utf8))
         let message = try endpoint.decode(MessagesResponse.self, from: response)
-        let texts = message.content.filter { $0.type == "text" }.compactMap(\.text)
-        guard !texts.isEmpty else {
-            let reason = message.stop_reason.map { " (stop_reason: \($0))" } ?? ""
-            throw endpoint.invalidResponse("has no text block in 'content'\(reason)", response)
-        }
+        // Thinking blocks come first and are not the answer; their tokens are in output_tokens.
+        let text = message.content.filter { $0.type == "text" }.compactMap(\.text).joined()
         let usage = TokenUsage(
             inputTokens: message.usage?.input_tokens ?? 0, outputTokens: message.usage?.output_tokens ?? 0)
-        return CompletionResponse(text: texts.joined(), usage: usage, model: message.model, httpStatus: response.status)
+        return try CompletionResponse(
+            text: text, usage: usage, model: message.model, httpStatus: response.status,
+            finishReason: message.stop_reason.map(FinishReason.init)
+        ).checked(for: request, host: endpoint.host)
     }
 }
 
@@ -48,6 +50,12 @@ extension AnthropicProvider {
             json.addMessage(role: "user", content: request.prompt)
             json.endArray()
             json.add("temperature", request.temperature)
+            if let budget = request.thinkingBudget {
+                json.beginObject("thinking")
+                json.add("type", "enabled")
+                json.add("budget_tokens", budget)
+                json.endObject()
+            }
         }
     }
 }

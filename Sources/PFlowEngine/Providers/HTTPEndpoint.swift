@@ -21,10 +21,16 @@ struct HTTPEndpoint: Sendable {
     let apiKeyEnv: String?
     let transport: HTTPTransport
 
-    /// - Parameter authorization: the header carrying the key, given the key.
+    /// - Parameters:
+    ///   - transport: nil to build the provider's own from its `transport`, `ca_file` and
+    ///     the environment's `SSL_CERT_FILE` and proxy variables.
+    ///   - baseDirectory: the workflow's folder, which a relative `ca_file` is relative to.
+    ///   - expectedConcurrency: requests the engine may have in flight to this provider.
+    ///   - authorization: the header carrying the key, given the key.
     init(
         spec: ProviderSpec, environment: [String: String], apiName: String, path: String,
-        transport: HTTPTransport, authorization: (String) -> (name: String, value: String)
+        transport: HTTPTransport?, baseDirectory: String, expectedConcurrency: Int,
+        authorization: (String) -> (name: String, value: String)
     ) throws(ProviderError) {
         let name = spec.name
         guard let base = spec.effectiveBaseURL else {
@@ -68,8 +74,16 @@ struct HTTPEndpoint: Sendable {
         self.headers = headers
         self.secrets = secrets
         self.apiKeyEnv = spec.apiKeyEnv
-        self.transport = transport
+        if let transport {
+            self.transport = transport
+        } else {
+            self.transport = try HTTPTransport.forProvider(
+                spec, url: url, environment: environment, baseDirectory: baseDirectory,
+                expectedConcurrency: expectedConcurrency)
+        }
     }
+
+    var host: String { url.host ?? "server" }
 
     /// POSTs a JSON body and returns the response if it is a 2xx; any other outcome is a
     /// typed error whose message carries the server's own explanation, scrubbed of secrets.
@@ -90,9 +104,19 @@ struct HTTPEndpoint: Sendable {
     }
 
     /// Decodes a 2xx body, naming the missing field when the shape is wrong.
+    ///
+    /// A lone surrogate escape (`"\ud800"`) in an otherwise valid answer is read as U+FFFD,
+    /// as Python's and JavaScript's JSON parsers (and so the official SDKs) read it.
     func decode<T: Decodable>(_ type: T.Type, from response: HTTPResponse) throws(ProviderError) -> T {
         do {
-            return try JSONDecoder().decode(type, from: response.body)
+            do {
+                return try JSONDecoder().decode(type, from: response.body)
+            } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+                guard let repaired = JSONSurrogates.replacingLoneSurrogates(in: response.body) else {
+                    throw DecodingError.dataCorrupted(context)
+                }
+                return try JSONDecoder().decode(type, from: repaired)
+            }
         } catch let error as DecodingError {
             throw invalidResponse(Self.describe(error, body: response.body), response)
         } catch {
@@ -118,6 +142,8 @@ struct HTTPEndpoint: Sendable {
                 .invalidResponse, "response from \(host) larger than \(ByteCountText.describe(limit)); refused")
         case .connection(let reason):
             return ProviderError(.connection, "\(url.scheme ?? "http")://\(host)\(portText): \(reason)")
+        case .tls(let reason):
+            return ProviderError(.tls, "\(url.scheme ?? "https")://\(host)\(portText): \(reason)")
         }
     }
 
@@ -154,8 +180,9 @@ struct HTTPEndpoint: Sendable {
                 httpStatus: status
             )
         case 400...499:
+            let fix = UnsupportedParameter.fix(in: response.body, provider: providerName).map { "; \($0)" } ?? ""
             return ProviderError(
-                .client, "\(host) rejected the request (HTTP \(status))\(explained)", httpStatus: status)
+                .client, "\(host) rejected the request (HTTP \(status))\(explained)\(fix)", httpStatus: status)
         case 300...399:
             let destination = response.header("Location").flatMap(Self.withoutQuery) ?? "another address"
             return ProviderError(

@@ -2,16 +2,21 @@ import PFlowSpec
 
 /// Builds the provider for an `openai` or `anthropic` entry.
 ///
-/// Reads the key from `environment[spec.apiKeyEnv]`; the key lives only in memory. Every
-/// provider shares `HTTPTransport.shared`, so one connection pool serves the whole run.
+/// Reads the key from `environment[spec.apiKeyEnv]`; the key lives only in memory.
+/// Providers with the same TLS and proxy settings share one connection pool
+/// (`HTTPTransport`). A relative `ca_file` is relative to `baseDirectory`, the workflow's folder.
 public func makeHTTPProvider(
-    for spec: ProviderSpec, environment: [String: String]
+    for spec: ProviderSpec, environment: [String: String], baseDirectory: String = ".", expectedConcurrency: Int = 1
 ) throws(ProviderError) -> any LLMProvider {
     switch spec.kind {
     case .openai:
-        return try OpenAIProvider(spec: spec, environment: environment)
+        return try OpenAIProvider(
+            spec: spec, environment: environment, baseDirectory: baseDirectory,
+            expectedConcurrency: expectedConcurrency)
     case .anthropic:
-        return try AnthropicProvider(spec: spec, environment: environment)
+        return try AnthropicProvider(
+            spec: spec, environment: environment, baseDirectory: baseDirectory,
+            expectedConcurrency: expectedConcurrency)
     case .mock:
         throw ProviderError(.configuration, "provider '\(spec.name)': the mock provider is not an HTTP provider")
     }

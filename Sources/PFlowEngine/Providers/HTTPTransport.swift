@@ -1,89 +1,125 @@
 import Foundation
-import Synchronization
+import PFlowSpec
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
 
-/// Sends one HTTP request and returns the whole response: `http://` over `PlainHTTPClient`
-/// (SwiftNIO, warm keep-alive connections), `https://` over the process-wide URLSession.
+/// Sends one HTTP request for a provider and returns the whole response.
 ///
-/// Why two clients: URLSession on Linux cannot stop a fast body promptly and costs about
-/// 0.8 ms of CPU per request (see `PlainHTTPClient` and docs/performance.md), but it is the
-/// only TLS stack available. Local model servers (vLLM, Ollama, llama.cpp) and the mock
-/// server speak plain HTTP, and that is where wide fan-outs of short requests happen.
-///
-/// Why a delegate and not `data(for:)` on the URLSession path: FoundationNetworking has no `bytes(for:)`, and
-/// `data(for:)` buffers the whole body, so the only way to refuse a 2 GB answer with flat
-/// memory is to count bytes as they arrive and cancel past the cap. The same delegate stops
-/// redirects, which URLSession on Linux would follow with the key to any host.
-public final class HTTPTransport: Sendable {
-    /// The one session of the process: URLSession keeps a connection pool per session, and
-    /// the engine's limits, not URLSession's, must decide how many requests run at once.
-    public static let shared = HTTPTransport()
-
+/// By default every request, `http://` and `https://`, goes through async-http-client
+/// (`AsyncHTTPClientBackend`): one process-wide pool per TLS and proxy setting, HTTP/2 by
+/// ALPN, BoringSSL. A provider with `transport: urlsession` uses FoundationNetworking's
+/// URLSession instead (`URLSessionBackend`), the path pflow started from. Why the switch,
+/// in numbers: docs/performance.md.
+public struct HTTPTransport: Sendable {
     /// 16 MiB: far above any completion, far below what would hurt memory at high concurrency.
     public static let defaultMaxResponseBytes = 16 << 20
 
-    public let maxResponseBytes: Int
-    private let session: URLSession
-    private let delegate: TransportDelegate
-    private let plainHTTP: PlainHTTPClient?
+    /// How a provider's requests travel.
+    public struct Options: Sendable, Hashable {
+        public var client: ProviderSpec.Transport
+        /// PEM files of CA certificates trusted in addition to the system's store.
+        public var trustRoots: [String]
+        public var proxy: ProxySettings?
+        /// Never negotiate HTTP/2 (tests of the HTTP/1.1 pool; servers with a broken h2).
+        public var http1Only: Bool
+        public var maxResponseBytes: Int
+        /// How many requests the engine may have in flight to this provider: sizes the
+        /// number of HTTP/2 connections (`AsyncHTTPClientBackend.shards`).
+        public var expectedConcurrency: Int
 
-    /// - Parameter urlSessionForPlainHTTP: send `http://` through URLSession too (tests
-    ///   compare both paths; pflow itself never sets it).
-    public init(
-        maxResponseBytes: Int = HTTPTransport.defaultMaxResponseBytes, maxConnectionsPerHost: Int = 4096,
-        urlSessionForPlainHTTP: Bool = false
-    ) {
-        self.plainHTTP = urlSessionForPlainHTTP ? nil : PlainHTTPClient.shared
-        let configuration = URLSessionConfiguration.ephemeral
-        // The default is 6, which queued 1,000 concurrent requests for 33.7 s (DESIGN.md §7).
-        configuration.httpMaximumConnectionsPerHost = maxConnectionsPerHost
-        // Whole-second and idle-only on Linux: useless as a deadline, harmful as a default.
-        // The engine races each attempt against its own deadline and cancels the Task.
-        configuration.timeoutIntervalForRequest = 24 * 60 * 60
-        configuration.timeoutIntervalForResource = 24 * 60 * 60
-        configuration.urlCache = nil
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.httpCookieStorage = nil
-        configuration.httpShouldSetCookies = false
-        configuration.httpCookieAcceptPolicy = .never
-        let delegate = TransportDelegate()
-        self.delegate = delegate
-        self.maxResponseBytes = maxResponseBytes
-        self.session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
+        public init(
+            client: ProviderSpec.Transport = .nio, trustRoots: [String] = [], proxy: ProxySettings? = nil,
+            http1Only: Bool = false, maxResponseBytes: Int = HTTPTransport.defaultMaxResponseBytes,
+            expectedConcurrency: Int = 1
+        ) {
+            self.client = client
+            self.trustRoots = trustRoots
+            self.proxy = proxy
+            self.http1Only = http1Only
+            self.maxResponseBytes = maxResponseBytes
+            self.expectedConcurrency = expectedConcurrency
+        }
     }
 
-    /// Performs one attempt; redirects are not followed (see `TransportDelegate`).
+    private enum Backend: Sendable {
+        case asyncHTTPClient(AsyncHTTPClientBackend)
+        case urlSession
+    }
+
+    public let options: Options
+    private let backend: Backend
+
+    public var maxResponseBytes: Int { options.maxResponseBytes }
+
+    public init(_ options: Options) throws(TransportError) {
+        self.options = options
+        switch options.client {
+        case .nio:
+            backend = .asyncHTTPClient(
+                try AsyncHTTPClientBackend(
+                    key: .init(
+                        trustRoots: options.trustRoots, proxy: options.proxy, http1Only: options.http1Only, shard: 0),
+                    shards: AsyncHTTPClientBackend.shards(forConcurrency: options.expectedConcurrency),
+                    maxBytes: options.maxResponseBytes))
+        case .urlsession:
+            backend = .urlSession
+        }
+    }
+
+    /// The transport for one provider: `SSL_CERT_FILE` and the provider's `ca_file` are
+    /// trusted beside the system store, and the proxy comes from the environment.
+    public static func forProvider(
+        _ spec: ProviderSpec, url: URL, environment: [String: String], baseDirectory: String,
+        expectedConcurrency: Int = 1
+    ) throws(ProviderError) -> HTTPTransport {
+        // Only HTTP/2 multiplexes: over plain http every request in flight has a connection
+        // of its own anyway, and a second pool would only keep connections less warm.
+        let multiplexed = url.scheme?.lowercased() == "https"
+        var options = Options(client: spec.transport, expectedConcurrency: multiplexed ? expectedConcurrency : 1)
+        if let bundle = environment["SSL_CERT_FILE"], !bundle.isEmpty { options.trustRoots.append(bundle) }
+        if let caFile = spec.caFile {
+            options.trustRoots.append(caFile.hasPrefix("/") ? caFile : baseDirectory + "/" + caFile)
+        }
+        if spec.transport == .urlsession, spec.caFile != nil {
+            throw ProviderError(
+                .configuration,
+                "provider '\(spec.name)': ca_file needs the default transport; URLSession trusts only the system store")
+        }
+        options.proxy = try ProxySettings.forURL(url, environment: environment)
+        do {
+            return try HTTPTransport(options)
+        } catch {
+            throw ProviderError(.configuration, "provider '\(spec.name)': \(error)")
+        }
+    }
+
+    /// Performs one attempt; redirects are not followed, so a 3xx comes back as it is.
     public func send(_ request: URLRequest) async throws(TransportError) -> HTTPResponse {
-        if let plainHTTP, let plain = Self.plainRequest(request) {
-            return try await plainHTTP.send(plain, maxBytes: maxResponseBytes)
+        switch backend {
+        case .asyncHTTPClient(let client): try await client.send(request)
+        case .urlSession: try await URLSessionBackend.shared.send(request, maxBytes: options.maxResponseBytes)
         }
-        let task = session.dataTask(with: request)
-        let outcome = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Exchange.Outcome, Never>) in
-                delegate.register(task.taskIdentifier, Exchange(maxBytes: maxResponseBytes, completion: continuation))
-                task.resume()
-                // A cancellation that landed before registration found no request to stop.
-                if Task.isCancelled { task.cancel() }
-            }
-        } onCancel: {
-            task.cancel()
-        }
-        return try outcome.get()
+    }
+}
+
+extension HTTPTransport {
+    /// The default options, for tests and embedding: no extra CA, no proxy.
+    public static var shared: HTTPTransport { transport(Options()) }
+
+    /// A transport with the default client and a smaller answer cap.
+    public init(maxResponseBytes: Int) {
+        self = Self.transport(Options(maxResponseBytes: maxResponseBytes))
     }
 
-    private static func plainRequest(_ request: URLRequest) -> PlainHTTPClient.Request? {
-        guard let url = request.url, url.scheme?.lowercased() == "http", let host = url.host,
-            let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
-        else { return nil }
-        var target = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
-        if let query = components.percentEncodedQuery { target += "?" + query }
-        let headers = (request.allHTTPHeaderFields ?? [:]).map { ($0.key, $0.value) }
-        return PlainHTTPClient.Request(
-            origin: .init(host: host, port: url.port ?? 80), method: request.httpMethod ?? "GET", target: target,
-            headers: headers, body: request.httpBody ?? Data())
+    /// Options without trust roots cannot fail to load.
+    private static func transport(_ options: Options) -> HTTPTransport {
+        do {
+            return try HTTPTransport(options)
+        } catch {
+            preconditionFailure("a transport without CA files cannot fail: \(error)")
+        }
     }
 }
 
@@ -108,112 +144,22 @@ public struct HTTPResponse: Sendable {
 }
 
 /// Why no response came back; the providers turn it into a `ProviderError`.
-public enum TransportError: Error, Sendable, Equatable {
+public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
     case cancelled
     case timedOut
     case tooLarge(limit: Int)
-    /// Refused, reset, DNS, TLS; the text describes which.
+    /// Refused, reset, DNS, a proxy that would not tunnel; the text describes which.
     case connection(String)
-}
+    /// The server's certificate is not trusted or not for this host, or the handshake
+    /// failed: retrying will not help, and nothing is ever sent without TLS instead.
+    case tls(String)
 
-/// Per-request state kept by the delegate between callbacks; touched only under its lock.
-///
-/// A class so the body grows in place: a struct copied out of the dictionary would make
-/// every appended chunk copy the whole body. Unchecked because every access holds
-/// `TransportDelegate.exchanges`' lock.
-private final class Exchange: @unchecked Sendable {
-    let maxBytes: Int
-    typealias Outcome = Result<HTTPResponse, TransportError>
-
-    let completion: CheckedContinuation<Outcome, Never>
-    var body = Data()
-    var exceededCap = false
-
-    init(maxBytes: Int, completion: CheckedContinuation<Outcome, Never>) {
-        self.maxBytes = maxBytes
-        self.completion = completion
-    }
-}
-
-/// Receives every task's callbacks and routes them to the waiting request by task identifier.
-private final class TransportDelegate: NSObject, URLSessionDataDelegate, Sendable {
-    private let exchanges = Mutex<[Int: Exchange]>([:])
-
-    func register(_ taskID: Int, _ exchange: Exchange) {
-        exchanges.withLock { $0[taskID] = exchange }
-    }
-
-    func urlSession(
-        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
-    ) {
-        completionHandler(.allow)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let overflow = exchanges.withLock { all -> Bool in
-            guard let exchange = all[dataTask.taskIdentifier], !exchange.exceededCap else { return false }
-            guard exchange.body.count + data.count <= exchange.maxBytes else {
-                exchange.exceededCap = true
-                exchange.body = Data()
-                return true
-            }
-            exchange.body.append(data)
-            return false
-        }
-        if overflow { dataTask.cancel() }
-    }
-
-    /// Refuses every redirect. URLSession on Linux would forward the key to any host and
-    /// drop the POST body on the way, so following is both unsafe and useless; the caller
-    /// reports the 3xx with its destination instead.
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        let finished = exchanges.withLock { all -> (Exchange.Outcome, CheckedContinuation<Exchange.Outcome, Never>)? in
-            guard let exchange = all.removeValue(forKey: task.taskIdentifier) else { return nil }
-            return (Self.outcome(of: task, exchange, error), exchange.completion)
-        }
-        guard let (outcome, completion) = finished else { return }
-        completion.resume(returning: outcome)
-    }
-
-    private static func outcome(of task: URLSessionTask, _ exchange: Exchange, _ error: (any Error)?)
-        -> Exchange.Outcome
-    {
-        if exchange.exceededCap { return .failure(.tooLarge(limit: exchange.maxBytes)) }
-        if let error { return .failure(transportError(error)) }
-        guard let http = task.response as? HTTPURLResponse else {
-            return .failure(.connection("the server sent no HTTP response"))
-        }
-        var headers: [String: String] = [:]
-        for (name, value) in http.allHeaderFields {
-            if let name = name as? String, let value = value as? String { headers[name] = value }
-        }
-        return .success(HTTPResponse(status: http.statusCode, headers: headers, body: exchange.body))
-    }
-    private static func transportError(_ error: any Error) -> TransportError {
-        guard let urlError = error as? URLError else {
-            return .connection(String(describing: error))
-        }
-        switch urlError.code {
-        case .cancelled: return .cancelled
-        case .timedOut: return .timedOut
-        case .cannotConnectToHost: return .connection("connection refused")
-        case .cannotFindHost, .dnsLookupFailed: return .connection("host not found")
-        case .networkConnectionLost: return .connection("connection lost before the response was complete")
-        case .notConnectedToInternet: return .connection("no network")
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
-            return .connection("TLS handshake failed")
-        case .badServerResponse: return .connection("the server sent a malformed HTTP response")
-        case .httpTooManyRedirects: return .connection("too many redirects")
-        default: return .connection("network error \(urlError.code.rawValue)")
+    public var description: String {
+        switch self {
+        case .cancelled: "cancelled"
+        case .timedOut: "timed out"
+        case .tooLarge(let limit): "answer larger than \(limit) bytes"
+        case .connection(let reason), .tls(let reason): reason
         }
     }
 }

@@ -14,38 +14,76 @@ public struct CompletionRequest: Sendable, Hashable {
     public var system: String?
     public var prompt: String
     public var maxTokens: Int
-    public var temperature: Double
+    /// nil: not sent, the server's default applies.
+    public var temperature: Double?
+    public var reasoningEffort: ReasoningEffort?
+    public var thinkingBudget: Int?
+    public var onTruncated: OnTruncated
     /// For logs and the mock's deterministic output; never sent upstream as a secret.
     public var stepID: String
     /// 1-based attempt number.
     public var attempt: Int
 
     public init(
-        model: String, system: String?, prompt: String, maxTokens: Int, temperature: Double, stepID: String,
-        attempt: Int
+        model: String, system: String?, prompt: String, maxTokens: Int, temperature: Double? = nil,
+        reasoningEffort: ReasoningEffort? = nil, thinkingBudget: Int? = nil, onTruncated: OnTruncated = .fail,
+        stepID: String, attempt: Int
     ) {
         self.model = model
         self.system = system
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.temperature = temperature
+        self.reasoningEffort = reasoningEffort
+        self.thinkingBudget = thinkingBudget
+        self.onTruncated = onTruncated
         self.stepID = stepID
         self.attempt = attempt
+    }
+
+    /// A request with a step's effective settings.
+    public init(
+        model: String, system: String?, prompt: String, settings: StepSettings, stepID: String, attempt: Int
+    ) {
+        self.init(
+            model: model, system: system, prompt: prompt, maxTokens: settings.maxTokens,
+            temperature: settings.temperature, reasoningEffort: settings.reasoningEffort,
+            thinkingBudget: settings.thinkingBudget, onTruncated: settings.onTruncated, stepID: stepID,
+            attempt: attempt)
     }
 }
 
 public struct TokenUsage: Sendable, Hashable, Codable {
     public var inputTokens: Int
+    /// Everything billed as output, reasoning or thinking included (both APIs count it so).
     public var outputTokens: Int
+    /// The part of `outputTokens` a reasoning model spent thinking; nil when not reported.
+    public var reasoningTokens: Int?
 
-    public init(inputTokens: Int = 0, outputTokens: Int = 0) {
+    public init(inputTokens: Int = 0, outputTokens: Int = 0, reasoningTokens: Int? = nil) {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
+        self.reasoningTokens = reasoningTokens
     }
 
     public static func + (a: TokenUsage, b: TokenUsage) -> TokenUsage {
-        TokenUsage(inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens)
+        let reasoning = a.reasoningTokens.map { $0 + (b.reasoningTokens ?? 0) } ?? b.reasoningTokens
+        return TokenUsage(
+            inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens,
+            reasoningTokens: reasoning)
     }
+}
+
+/// Why the model stopped: the APIs' `finish_reason` / `stop_reason`, kept as sent.
+public struct FinishReason: Sendable, Hashable, CustomStringConvertible {
+    public var raw: String
+
+    public init(_ raw: String) { self.raw = raw }
+
+    /// The answer was cut off at the output limit: OpenAI's `length`, Anthropic's `max_tokens`.
+    public var isTruncation: Bool { raw == "length" || raw == "max_tokens" }
+
+    public var description: String { raw }
 }
 
 public struct CompletionResponse: Sendable, Hashable {
@@ -54,12 +92,46 @@ public struct CompletionResponse: Sendable, Hashable {
     /// The model the server says answered.
     public var model: String?
     public var httpStatus: Int?
+    public var finishReason: FinishReason?
 
-    public init(text: String, usage: TokenUsage, model: String? = nil, httpStatus: Int? = nil) {
+    public init(
+        text: String, usage: TokenUsage, model: String? = nil, httpStatus: Int? = nil,
+        finishReason: FinishReason? = nil
+    ) {
         self.text = text
         self.usage = usage
         self.model = model
         self.httpStatus = httpStatus
+        self.finishReason = finishReason
+    }
+
+    /// The answer as the step may use it: an empty answer is an `empty_output` failure, and
+    /// one cut off at the output limit is a `truncated` failure unless the step accepts it.
+    /// Both keep the usage, since the tokens were billed.
+    public func checked(for request: CompletionRequest, host: String) throws(ProviderError) -> CompletionResponse {
+        let truncated = finishReason?.isTruncation == true
+        if text.isEmpty {
+            let why =
+                truncated
+                ? "the model spent all \(request.maxTokens) output tokens before answering (finish reason "
+                    + "\(finishReason?.raw ?? "")); raise max_tokens"
+                : "finish reason \(finishReason?.raw ?? "not given")"
+            var error = ProviderError(.emptyOutput, "\(host) returned an empty answer: \(why)", httpStatus: httpStatus)
+            error.usage = usage
+            error.finishReason = finishReason
+            throw error
+        }
+        if truncated && request.onTruncated == .fail {
+            var error = ProviderError(
+                .truncated,
+                "the answer from \(host) was cut off at max_tokens (\(request.maxTokens)); raise max_tokens, "
+                    + "or set on_truncated: accept to keep partial answers",
+                httpStatus: httpStatus)
+            error.usage = usage
+            error.finishReason = finishReason
+            throw error
+        }
+        return self
     }
 }
 
@@ -82,6 +154,12 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         case cancelled
         /// The provider cannot be used as configured (missing key, insecure URL).
         case configuration
+        /// The server's certificate is not trusted or not for this host: retrying cannot help.
+        case tls
+        /// A well-formed answer with no text in it.
+        case emptyOutput = "empty_output"
+        /// An answer cut off at the output limit, with `on_truncated: fail`.
+        case truncated
     }
 
     public var kind: Kind
@@ -90,6 +168,9 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
     public var httpStatus: Int?
     /// From the server's Retry-After header.
     public var retryAfter: Duration?
+    /// What the failed attempt still cost, when an answer arrived (empty or truncated).
+    public var usage: TokenUsage?
+    public var finishReason: FinishReason?
 
     public init(_ kind: Kind, _ message: String, httpStatus: Int? = nil, retryAfter: Duration? = nil) {
         self.kind = kind
@@ -102,7 +183,10 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
     public var isRetryable: Bool {
         switch kind {
         case .rateLimited, .server, .connection, .timeout: true
-        case .client, .invalidResponse, .cancelled, .configuration: false
+        // An empty answer that was not cut off is a glitch worth another sample; one that
+        // spent the whole output limit would spend it again.
+        case .emptyOutput: finishReason?.isTruncation != true
+        case .client, .invalidResponse, .cancelled, .configuration, .tls, .truncated: false
         }
     }
 

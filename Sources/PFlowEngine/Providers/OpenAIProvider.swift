@@ -4,45 +4,69 @@ import PFlowSpec
 /// Talks to any OpenAI-compatible `/chat/completions` endpoint.
 ///
 /// Why one provider for many servers: OpenAI, vLLM, Ollama, llama.cpp, LiteLLM and
-/// OpenRouter all accept this request shape; only `base_url`, the key and extra headers differ.
+/// OpenRouter all accept this request shape; only `base_url`, the key, extra headers and
+/// the name of the output-limit field differ.
 public struct OpenAIProvider: LLMProvider {
     private let endpoint: HTTPEndpoint
+    private let maxTokensField: ProviderSpec.MaxTokensField?
 
     public init(
-        spec: ProviderSpec, environment: [String: String], transport: HTTPTransport = .shared
+        spec: ProviderSpec, environment: [String: String], transport: HTTPTransport? = nil, baseDirectory: String = ".",
+        expectedConcurrency: Int = 1
     ) throws(ProviderError) {
         endpoint = try HTTPEndpoint(
-            spec: spec, environment: environment, apiName: "OpenAI", path: "/chat/completions", transport: transport
+            spec: spec, environment: environment, apiName: "OpenAI", path: "/chat/completions", transport: transport,
+            baseDirectory: baseDirectory, expectedConcurrency: expectedConcurrency
         ) { key in ("Authorization", "Bearer \(key)") }
+        maxTokensField = spec.maxTokensField
     }
 
     public func complete(_ request: CompletionRequest) async throws(ProviderError) -> CompletionResponse {
-        let response = try await endpoint.post(Data(Self.body(of: request).utf8))
+        let field = maxTokensField ?? Self.defaultMaxTokensField(host: endpoint.host, model: request.model)
+        let response = try await endpoint.post(Data(Self.body(of: request, maxTokensField: field).utf8))
         let completion = try endpoint.decode(ChatCompletion.self, from: response)
         guard let choice = completion.choices.first else {
             throw endpoint.invalidResponse("has an empty 'choices' list", response)
         }
-        guard let text = choice.message.content else {
-            let reason = choice.finish_reason.map { " (finish_reason: \($0))" } ?? ""
-            throw endpoint.invalidResponse("has no text in 'choices[0].message.content'\(reason)", response)
-        }
         let usage = TokenUsage(
-            inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0)
-        return CompletionResponse(text: text, usage: usage, model: completion.model, httpStatus: response.status)
+            inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0,
+            reasoningTokens: completion.usage?.completion_tokens_details?.reasoning_tokens)
+        return try CompletionResponse(
+            text: choice.message.content?.text ?? "", usage: usage, model: completion.model,
+            httpStatus: response.status, finishReason: choice.finish_reason.map(FinishReason.init)
+        ).checked(for: request, host: endpoint.host)
+    }
+
+    /// OpenAI's own API (and Azure's) wants `max_completion_tokens`, and its reasoning
+    /// models refuse `max_tokens`; most other OpenAI-compatible servers still read only
+    /// `max_tokens`. A model of a reasoning family is served by OpenAI or a proxy of it.
+    static func defaultMaxTokensField(host: String, model: String) -> ProviderSpec.MaxTokensField {
+        let host = host.lowercased()
+        if host == "api.openai.com" || host.hasSuffix(".openai.azure.com") { return .maxCompletionTokens }
+        return isReasoningModel(model) ? .maxCompletionTokens : .maxTokens
+    }
+
+    /// The o-series and the gpt-5 family, which take `reasoning_effort` and only the default temperature.
+    static func isReasoningModel(_ model: String) -> Bool {
+        let name = model.lowercased().split(separator: "/").last.map(String.init) ?? ""
+        return ["o1", "o3", "o4", "gpt-5"].contains { family in
+            name == family || name.hasPrefix(family + "-") || name.hasPrefix(family + ".")
+        }
     }
 }
 
 extension OpenAIProvider {
-    /// The request's JSON body.
-    static func body(of request: CompletionRequest) -> String {
+    /// The request's JSON body. `temperature` only when the workflow sets it.
+    static func body(of request: CompletionRequest, maxTokensField: ProviderSpec.MaxTokensField) -> String {
         JSONWriter.line { json in
             json.add("model", request.model)
             json.beginArray("messages")
             if let system = request.system, !system.isEmpty { json.addMessage(role: "system", content: system) }
             json.addMessage(role: "user", content: request.prompt)
             json.endArray()
-            json.add("max_tokens", request.maxTokens)
+            json.add(maxTokensField.rawValue, request.maxTokens)
             json.add("temperature", request.temperature)
+            json.add("reasoning_effort", request.reasoningEffort?.rawValue)
         }
     }
 }
@@ -55,12 +79,39 @@ private struct ChatCompletion: Decodable {
     }
 
     struct Message: Decodable {
-        var content: String?
+        var content: Content?
+    }
+
+    /// A string, or (newer servers, some proxies) an array of parts whose text parts are
+    /// joined in order.
+    struct Content: Decodable {
+        var text: String
+
+        struct Part: Decodable {
+            var type: String?
+            var text: String?
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let string = try? container.decode(String.self) {
+                text = string
+            } else {
+                let parts = try container.decode([Part].self)
+                text = parts.filter { $0.type == nil || $0.type == "text" || $0.type == "output_text" }
+                    .compactMap(\.text).joined()
+            }
+        }
     }
 
     struct Usage: Decodable {
+        struct CompletionDetails: Decodable {
+            var reasoning_tokens: Int?
+        }
+
         var prompt_tokens: Int?
         var completion_tokens: Int?
+        var completion_tokens_details: CompletionDetails?
     }
 
     var model: String?

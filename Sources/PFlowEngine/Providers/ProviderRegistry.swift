@@ -21,7 +21,8 @@ final class ProviderRegistry: Sendable {
     /// provider by name (embedding and tests), keeping the declared limits.
     init(
         workflow: Workflow, used: Set<String>, mockEverything: Bool, environment: [String: String],
-        overrides: [String: any LLMProvider] = [:], clock: RunClock
+        baseDirectory: String, runConcurrency: Int? = nil, overrides: [String: any LLMProvider] = [:],
+        clock: RunClock
     ) throws(RunSetupError) {
         var entries: [String: Entry] = [:]
         for name in used.sorted() {
@@ -46,7 +47,12 @@ final class ProviderRegistry: Sendable {
                             + "(export it, or rehearse offline with --mock)")
                 }
                 do {
-                    provider = try makeHTTPProvider(for: spec, environment: environment)
+                    // The tightest limit over the provider's requests; with none, a width
+                    // that serves a 1,000-branch fan-out at once.
+                    let expected = min(spec.maxConcurrency ?? .max, runConcurrency ?? .max)
+                    provider = try makeHTTPProvider(
+                        for: spec, environment: environment, baseDirectory: baseDirectory,
+                        expectedConcurrency: expected == .max ? 1000 : expected)
                 } catch {
                     throw RunSetupError("provider '\(spec.name)': \(error.message)")
                 }

@@ -32,6 +32,8 @@ extension StepRecord {
                 json.add("http_status", attempt.httpStatus)
                 json.add("input_tokens", attempt.inputTokens)
                 json.add("output_tokens", attempt.outputTokens)
+                json.add("reasoning_tokens", attempt.reasoningTokens)
+                json.add("finish_reason", attempt.finishReason)
                 if let error = attempt.error { Self.write(error, as: "error", to: &json) }
                 json.endObject()
             }

@@ -20,9 +20,15 @@ public struct StepRecord: Sendable, Codable {
         public var error: Failure?
         public var inputTokens: Int?
         public var outputTokens: Int?
+        /// Of `outputTokens`, what a reasoning model spent thinking, when the server says.
+        public var reasoningTokens: Int? = nil
+        /// The API's `finish_reason` / `stop_reason`: `stop`, `length`, `max_tokens`, ...
+        public var finishReason: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case number, span, status, error
+            case reasoningTokens = "reasoning_tokens"
+            case finishReason = "finish_reason"
             case delayBeforeSeconds = "delay_before_seconds"
             case startedAt = "started_at"
             case endedAt = "ended_at"
@@ -41,7 +47,7 @@ public struct StepRecord: Sendable, Codable {
     public var system: String?
     public var prompt: String?
     public var maxTokens: Int
-    public var temperature: Double
+    public var temperature: Double?
     public var timeoutSeconds: Double
     public var attempts: [Attempt]
     public var inputTokens: Int
@@ -72,13 +78,19 @@ public struct StepRecord: Sendable, Codable {
     }
 
     /// The hash of everything that decides a step's answer: provider, model, system,
-    /// prompt, max_tokens and temperature. Fields are length-prefixed, so no two requests
-    /// share an encoding.
+    /// prompt, max_tokens, temperature, reasoning effort and thinking budget. Fields are
+    /// length-prefixed and optional ones marked, so no two requests share an encoding.
     static func requestHash(
-        provider: String, model: String, system: String?, prompt: String, maxTokens: Int, temperature: Double
+        provider: String, model: String, system: String?, prompt: String, maxTokens: Int, temperature: Double?,
+        reasoningEffort: String? = nil, thinkingBudget: Int? = nil
     ) -> String {
-        var bytes: [UInt8] = Array("pflow-request-1".utf8)
-        for field in [provider, model, system.map { "+" + $0 } ?? "-", prompt, String(maxTokens), String(temperature)] {
+        var bytes: [UInt8] = Array("pflow-request-2".utf8)
+        let optional = { (value: String?) in value.map { "+" + $0 } ?? "-" }
+        let fields = [
+            provider, model, optional(system), prompt, String(maxTokens), optional(temperature.map { String($0) }),
+            optional(reasoningEffort), optional(thinkingBudget.map { String($0) }),
+        ]
+        for field in fields {
             let utf8 = Array(field.utf8)
             bytes.append(contentsOf: Array(String(utf8.count).utf8))
             bytes.append(0x3A)

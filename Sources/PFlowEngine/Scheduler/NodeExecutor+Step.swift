@@ -87,8 +87,8 @@ extension NodeExecutor {
                 }
             }
             let request = CompletionRequest(
-                model: model, system: record.system, prompt: record.prompt ?? "", maxTokens: settings.maxTokens,
-                temperature: settings.temperature, stepID: id, attempt: attempt)
+                model: model, system: record.system, prompt: record.prompt ?? "", settings: settings, stepID: id,
+                attempt: attempt)
             let span = "\(id)#\(attempt)"
             let attemptStart = clock.now()
             let attemptStartDate = clock.date()
@@ -113,7 +113,8 @@ extension NodeExecutor {
                 failure = ProviderError(.cancelled, "the request was cancelled")
             }
             let attemptDuration = clock.now() - attemptStart
-            let usage = response?.usage
+            // A failed answer (empty, cut off) was still billed.
+            let usage = response?.usage ?? failure?.usage
             record.attempts.append(
                 StepRecord.Attempt(
                     number: attempt, span: span, status: attemptStatus, delayBeforeSeconds: delay.roundedSeconds,
@@ -121,7 +122,8 @@ extension NodeExecutor {
                     durationSeconds: attemptDuration.roundedSeconds,
                     httpStatus: response?.httpStatus ?? failure?.httpStatus,
                     error: failure.map(Self.recordFailure), inputTokens: usage?.inputTokens,
-                    outputTokens: usage?.outputTokens))
+                    outputTokens: usage?.outputTokens, reasoningTokens: usage?.reasoningTokens,
+                    finishReason: (response?.finishReason ?? failure?.finishReason)?.raw))
             record.error = failure.map(Self.recordFailure)
             journal.updateStep(id) { $0.attempts = attempt }
             events.emit(
@@ -168,7 +170,8 @@ extension NodeExecutor {
         }
         let hash = StepRecord.requestHash(
             provider: provider, model: model, system: system, prompt: prompt, maxTokens: settings.maxTokens,
-            temperature: settings.temperature)
+            temperature: settings.temperature, reasoningEffort: settings.reasoningEffort?.rawValue,
+            thinkingBudget: settings.thinkingBudget)
         return RenderedRequest(prompt: prompt, system: system, hash: hash)
     }
 

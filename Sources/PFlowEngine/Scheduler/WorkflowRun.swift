@@ -141,6 +141,8 @@ public final class WorkflowRun: Sendable {
             registry = try ProviderRegistry(
                 workflow: workflow, used: WorkflowRun.usedProviders(in: workflow),
                 mockEverything: request.mockProviders, environment: request.environment,
+                baseDirectory: workflowDirectory,
+                runConcurrency: request.maxConcurrency ?? workflow.maxConcurrency,
                 overrides: request.providerOverrides, clock: clock)
             if let source = request.source {
                 sha256 = SHA256.hex(source)

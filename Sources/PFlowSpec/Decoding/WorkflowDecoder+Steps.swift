@@ -2,8 +2,10 @@
 extension WorkflowDecoder {
     static let stepKeys = [
         "id", "prompt", "system", "provider", "model", "temperature", "max_tokens", "timeout", "retries", "backoff",
-        "on_timeout", "needs",
+        "on_timeout", "needs", "reasoning_effort", "thinking", "on_truncated",
     ]
+    /// Anthropic's floor for extended thinking's `budget_tokens`.
+    static let minThinkingBudget = 1024
     static let blockKinds = BlockKind.allCases.map(\.rawValue)
     static let parallelKeys = [
         "id", "steps", "repeat", "step", "min_success", "stragglers", "timeout", "max_concurrency", "needs",
@@ -105,6 +107,9 @@ extension WorkflowDecoder {
             retries: int(f, "retries", atLeast: 0, atMost: Self.maxRetries),
             backoff: backoff(f["backoff"]),
             onTimeout: choice(f, "on_timeout"),
+            reasoningEffort: choice(f, "reasoning_effort"),
+            thinkingBudget: int(f, "thinking", atLeast: Self.minThinkingBudget),
+            onTruncated: choice(f, "on_truncated"),
             needs: block == nil ? names(f, "needs") : [],
             location: id?.location ?? location(node))
         return id == nil ? nil : spec

@@ -22,10 +22,12 @@ struct WorkflowDecoder {
     static let inputKeys = ["description", "default", "required", "file"]
     static let providerKeys = [
         "kind", "model", "base_url", "api_key_env", "headers", "max_concurrency", "requests_per_minute", "price",
-        "latency", "jitter", "failure_rate", "timeout_rate", "seed", "allow_insecure",
+        "latency", "jitter", "failure_rate", "timeout_rate", "seed", "allow_insecure", "transport", "ca_file",
+        "max_tokens_field",
     ]
     static let defaultsKeys = [
         "provider", "model", "timeout", "retries", "backoff", "on_timeout", "max_tokens", "temperature", "system",
+        "reasoning_effort", "thinking", "on_truncated",
     ]
     static let supportedVersion = 1
 
@@ -149,6 +151,9 @@ struct WorkflowDecoder {
             provider.requestsPerMinute = int(f, "requests_per_minute", atLeast: 1)
             provider.price = price(f["price"])
             provider.allowInsecure = bool(f, "allow_insecure") ?? false
+            provider.transport = choice(f, "transport") ?? .nio
+            provider.caFile = string(f, "ca_file")?.value
+            provider.maxTokensField = choice(f, "max_tokens_field")
             provider.mock = MockSettings(
                 latency: duration(f, "latency", allowZero: true) ?? .zero,
                 jitter: duration(f, "jitter", allowZero: true) ?? .zero,
@@ -206,6 +211,9 @@ struct WorkflowDecoder {
         defaults.maxTokens = int(f, "max_tokens", atLeast: 1)
         defaults.temperature = double(f, "temperature", in: Self.temperatureRange)
         defaults.system = template(f, "system")
+        defaults.reasoningEffort = choice(f, "reasoning_effort")
+        defaults.thinkingBudget = int(f, "thinking", atLeast: Self.minThinkingBudget)
+        defaults.onTruncated = choice(f, "on_truncated")
         return defaults
     }
 

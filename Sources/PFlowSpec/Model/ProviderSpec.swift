@@ -20,6 +20,22 @@ public struct ProviderSpec: Sendable, Hashable {
         }
     }
 
+    /// The HTTP client a provider's requests go through.
+    public enum Transport: String, Sendable, Hashable, CaseIterable {
+        /// async-http-client on SwiftNIO: HTTP/2, pooling, BoringSSL (the default).
+        case nio
+        /// FoundationNetworking's URLSession (libcurl): the original path, opt-in.
+        case urlsession
+    }
+
+    /// Which field carries the output limit of an OpenAI-compatible request.
+    public enum MaxTokensField: String, Sendable, Hashable, CaseIterable {
+        /// What most OpenAI-compatible servers (vLLM, Ollama, llama.cpp) read.
+        case maxTokens = "max_tokens"
+        /// What OpenAI's own API wants, and its reasoning models require.
+        case maxCompletionTokens = "max_completion_tokens"
+    }
+
     /// The mock's knobs. Randomness comes from `seed`, so a run is reproducible.
     public struct MockSettings: Sendable, Hashable {
         public var latency: Duration
@@ -56,6 +72,12 @@ public struct ProviderSpec: Sendable, Hashable {
     public var mock: MockSettings
     /// Allows sending a key over plain http to a host that is not loopback.
     public var allowInsecure: Bool
+    public var transport: Transport = .nio
+    /// A PEM file of CA certificates trusted beside the system store, as written in the
+    /// file (relative paths are relative to the workflow's folder).
+    public var caFile: String? = nil
+    /// nil: `max_completion_tokens` for api.openai.com, `max_tokens` elsewhere.
+    public var maxTokensField: MaxTokensField? = nil
     public var location: SourceLocation
     /// Where `api_key_env` is written, for the "not set" diagnostic.
     public var apiKeyEnvLocation: SourceLocation? = nil

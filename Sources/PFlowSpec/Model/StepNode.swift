@@ -107,6 +107,10 @@ public struct StepSpec: Sendable {
     public var retries: Int?
     public var backoff: Backoff?
     public var onTimeout: OnTimeout?
+    public var reasoningEffort: ReasoningEffort?
+    /// Anthropic's extended thinking: `budget_tokens`.
+    public var thinkingBudget: Int?
+    public var onTruncated: OnTruncated?
     public var needs: [Located<String>]
     public var location: SourceLocation
 
@@ -114,8 +118,12 @@ public struct StepSpec: Sendable {
         id: String, prompt: Template, system: Template? = nil, provider: Located<String>? = nil,
         model: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil, timeout: Duration? = nil,
         retries: Int? = nil, backoff: Backoff? = nil, onTimeout: OnTimeout? = nil,
+        reasoningEffort: ReasoningEffort? = nil, thinkingBudget: Int? = nil, onTruncated: OnTruncated? = nil,
         needs: [Located<String>] = [], location: SourceLocation
     ) {
+        self.reasoningEffort = reasoningEffort
+        self.thinkingBudget = thinkingBudget
+        self.onTruncated = onTruncated
         self.id = id
         self.prompt = prompt
         self.system = system

@@ -84,6 +84,9 @@ public struct StepDefaults: Sendable, Hashable {
     public var maxTokens: Int?
     public var temperature: Double?
     public var system: Template?
+    public var reasoningEffort: ReasoningEffort? = nil
+    public var thinkingBudget: Int? = nil
+    public var onTruncated: OnTruncated? = nil
 
     public init(
         provider: String? = nil, model: String? = nil, timeout: Duration? = nil, retries: Int? = nil,
@@ -112,6 +115,20 @@ public struct Backoff: Sendable, Hashable {
         self.initial = initial
         self.max = max
     }
+}
+
+/// How hard a reasoning model thinks before it answers (OpenAI's `reasoning_effort`).
+public enum ReasoningEffort: String, Sendable, Hashable, CaseIterable {
+    case minimal, low, medium, high
+}
+
+/// What a step does with an answer the model cut off at its output limit.
+public enum OnTruncated: String, Sendable, Hashable, CaseIterable {
+    /// Fail the attempt: a cut-off answer (half a JSON document, a list without its end) is
+    /// never passed on as whole. The default.
+    case fail
+    /// Keep the partial answer; steps/<id>.json records that it was cut off.
+    case accept
 }
 
 /// What a step does when one attempt runs past its timeout.

@@ -13,29 +13,41 @@ import PFlowMockServerCore
 final class MockServerProcess: Sendable {
     let port: Int
     let host: String
+    /// The server's certificate and key when it serves https.
+    let tls: MockTLSFiles?
     private let child: ChildProcess
     private let session: URLSession
 
-    /// `http://127.0.0.1:PORT`: the base_url of an anthropic provider; add `/v1` for openai.
-    var baseURL: String { "http://\(host):\(port)" }
+    /// `http://127.0.0.1:PORT` (`https` with TLS): the base_url of an anthropic provider;
+    /// add `/v1` for openai.
+    var baseURL: String { "\(tls == nil ? "http" : "https")://\(host):\(port)" }
 
-    private init(child: ChildProcess, host: String, port: Int) {
+    /// The test CA, the one trust root a client needs for `TestCertificates.shared().server`.
+    var caCertificate: String {
+        get throws { try TestCertificates.shared().caCertificate }
+    }
+
+    private init(child: ChildProcess, host: String, port: Int, tls: MockTLSFiles?) {
         self.child = child
         self.host = host
         self.port = port
+        self.tls = tls
         session = URLSession(configuration: .ephemeral)
     }
 
-    /// Starts the server with `--port 0` and waits for its `listening on HOST:PORT` line.
-    static func start(args: [String] = []) async throws -> MockServerProcess {
+    /// Starts the server with `--port 0` and waits for its `listening on HOST:PORT` line;
+    /// with `tls` (say `TestCertificates.shared().server`) it serves https.
+    static func start(args: [String] = [], tls: MockTLSFiles? = nil) async throws -> MockServerProcess {
+        let tlsArguments = tls.map { ["--tls", $0.certificatePath, $0.keyPath] } ?? []
         let child = try ChildProcess(
-            executable: BuildProducts.executable("pflow-mock-server"), arguments: ["--port", "0"] + args)
+            executable: BuildProducts.executable("pflow-mock-server"),
+            arguments: ["--port", "0"] + tlsArguments + args)
         for _ in 0..<1000 {
             if let line = child.stdout.split(separator: "\n").first, line.hasPrefix("listening on "),
                 let separator = line.lastIndex(of: ":"), let port = Int(line[line.index(after: separator)...])
             {
                 let host = String(line.dropFirst("listening on ".count).prefix { $0 != ":" })
-                return MockServerProcess(child: child, host: host, port: port)
+                return MockServerProcess(child: child, host: host, port: port, tls: tls)
             }
             if !child.isRunning { break }
             try await Task.sleep(for: .milliseconds(10))
@@ -54,9 +66,7 @@ final class MockServerProcess: Sendable {
     }
 
     func reset() async throws {
-        var request = URLRequest(url: try url("/_reset"))
-        request.httpMethod = "POST"
-        _ = try await session.data(for: request)
+        _ = try await admin("POST", "/_reset")
     }
 
     /// SIGTERM, so the server flushes its `--log` file, then waits for it to exit.
@@ -67,9 +77,26 @@ final class MockServerProcess: Sendable {
     }
 
     private func get(_ path: String) async throws -> Data {
-        let (data, response) = try await session.data(for: URLRequest(url: try url(path)))
+        try await admin("GET", path)
+    }
+
+    /// Over https the admin endpoints go through curl: URLSession on Linux cannot be given
+    /// a CA of its own. `--insecure` is for these reads only; TLS tests check trust themselves.
+    /// Each read is one http/1.1 connection and handshake, which the stats it reads include.
+    private func admin(_ method: String, _ path: String) async throws -> Data {
+        if tls != nil {
+            let result = try await runCurl([
+                "--insecure", "--http1.1", "--fail", "--request", method, try url(path).absoluteString,
+            ])
+            guard result.exitCode == 0 else { throw HarnessError("\(method) \(path) failed: \(result.stderr)") }
+            return Data(result.stdout.utf8)
+        }
+        var request = URLRequest(url: try url(path))
+        request.httpMethod = method
+        let (data, response) = try await session.data(for: request)
         guard (response as? HTTPURLResponse)?.statusCode == 200 else {
-            throw HarnessError("GET \(path) answered \(String(describing: (response as? HTTPURLResponse)?.statusCode))")
+            throw HarnessError(
+                "\(method) \(path) answered \(String(describing: (response as? HTTPURLResponse)?.statusCode))")
         }
         return data
     }
@@ -82,9 +109,9 @@ final class MockServerProcess: Sendable {
 
 /// Runs `body` with a started server and stops it afterwards, even if `body` throws.
 func withMockServerProcess<T>(
-    args: [String] = [], _ body: (MockServerProcess) async throws -> T
+    args: [String] = [], tls: MockTLSFiles? = nil, _ body: (MockServerProcess) async throws -> T
 ) async throws -> T {
-    let server = try await MockServerProcess.start(args: args)
+    let server = try await MockServerProcess.start(args: args, tls: tls)
     do {
         let result = try await body(server)
         await server.stop()
