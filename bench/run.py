@@ -43,20 +43,11 @@ def process_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def make_certificates(folder):
-    """A CA and a server certificate for 127.0.0.1 (ECDSA P-256), made now: no key is committed."""
-    def openssl(*args):
-        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-            "-subj", "/CN=pflow bench CA", "-keyout", "ca.key", "-out", "ca.pem",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=127.0.0.1",
-            "-keyout", "server.key", "-out", "server.csr")
-    with open(os.path.join(folder, "server.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-days", "2", "-extfile", "server.ext", "-out", "server.pem")
-    return {name: os.path.join(folder, name) for name in ("ca.pem", "server.pem", "server.key")}
+def make_certificates(binary, folder):
+    """A CA and a server certificate for 127.0.0.1, made now by the mock server (no key is committed)."""
+    out = subprocess.run([binary, "--write-test-certificates", folder], check=True, capture_output=True, text=True)
+    paths = dict(line.split(" ", 1) for line in out.stdout.splitlines() if " " in line)
+    return {"ca.pem": paths["ca"], "server.pem": paths["server-certificate"], "server.key": paths["server-key"]}
 
 
 class MockServer:
@@ -336,7 +327,7 @@ def main():
         finally:
             server.stop()
         # The same fan-outs over https: what every hosted API costs on top of the network.
-        certificates = make_certificates(tempfile.mkdtemp(prefix="certs-", dir=tmp))
+        certificates = make_certificates(server_binary, tempfile.mkdtemp(prefix="certs-", dir=tmp))
         server = MockServer(server_binary, latency_ms=200, tls=certificates)
         try:
             for n in [10, 100, 1000] + ([] if args.quick else [10000]):

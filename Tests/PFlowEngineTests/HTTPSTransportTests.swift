@@ -19,7 +19,8 @@ struct HTTPSTransportTests {
     ) throws -> OpenAIProvider {
         let transport = try HTTPTransport(.init(client: client, trustRoots: roots, http1Only: http1Only))
         return try OpenAIProvider(
-            spec: providerSpec(.openai, baseURL: server.baseURL + "/v1"), environment: environment, transport: transport)
+            spec: providerSpec(.openai, baseURL: server.baseURL + "/v1"), environment: environment, transport: transport
+        )
     }
 
     @Test func aServerSignedByATrustedCAAnswersOverHTTP2() async throws {

@@ -150,6 +150,21 @@ struct RetryAfterTests {
     func rejectsGarbage(_ value: String) {
         #expect(RetryAfter.parse(value, now: now) == nil)
     }
+
+    @Test func hugeValuesAreClampedNotOverflowed() {
+        #expect(RetryAfter.parse("1e300", now: now) == .seconds(365 * 24 * 3600))
+        #expect(RetryAfter.parse("1e9", now: now) == .seconds(365 * 24 * 3600))
+        #expect(RetryAfter.parse("3600", now: now) == .seconds(3600))
+    }
+
+    @Test func openAIsMillisecondHeaderWins() {
+        let both = HTTPResponse(status: 429, headers: ["retry-after-ms": "250", "Retry-After": "2"], body: Data())
+        #expect(RetryAfter.of(both, now: now) == .milliseconds(250))
+        let seconds = HTTPResponse(status: 429, headers: ["retry-after": "2"], body: Data())
+        #expect(RetryAfter.of(seconds, now: now) == .seconds(2))
+        let garbage = HTTPResponse(status: 429, headers: ["retry-after-ms": "soon", "Retry-After": "1"], body: Data())
+        #expect(RetryAfter.of(garbage, now: now) == .seconds(1))
+    }
 }
 
 @Suite("Server error text")

@@ -111,10 +111,10 @@ struct HTTPEndpoint: Sendable {
         do {
             do {
                 return try JSONDecoder().decode(type, from: response.body)
-            } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
-                guard let repaired = JSONSurrogates.replacingLoneSurrogates(in: response.body) else {
-                    throw DecodingError.dataCorrupted(context)
-                }
+            } catch let error as DecodingError {
+                // Foundation reports a lone surrogate as corrupt data or, inside a field
+                // decoded by hand, as a type mismatch there: repair and retry either way.
+                guard let repaired = JSONSurrogates.replacingLoneSurrogates(in: response.body) else { throw error }
                 return try JSONDecoder().decode(type, from: repaired)
             }
         } catch let error as DecodingError {
@@ -156,7 +156,7 @@ struct HTTPEndpoint: Sendable {
         let explained = detail.isEmpty ? "" : ": \(detail)"
         switch status {
         case 429:
-            let retryAfter = response.header("Retry-After").flatMap { RetryAfter.parse($0) }
+            let retryAfter = RetryAfter.of(response)
             let hint = retryAfter.map { "; retry after \(RetryAfter.describe($0))" } ?? ""
             return ProviderError(
                 .rateLimited, "\(host) rate limited the request\(explained)\(hint)", httpStatus: status,
@@ -165,7 +165,7 @@ struct HTTPEndpoint: Sendable {
             // 503 and 529 often say when to come back; the engine's backoff honours it.
             // 408 (the server gave up waiting) and 409 (a lock timed out) are transient
             // too: both APIs' official SDKs retry them.
-            let retryAfter = response.header("Retry-After").flatMap { RetryAfter.parse($0) }
+            let retryAfter = RetryAfter.of(response)
             return ProviderError(
                 .server, "\(host) failed with HTTP \(status)\(explained)", httpStatus: status, retryAfter: retryAfter)
         case 401, 403:

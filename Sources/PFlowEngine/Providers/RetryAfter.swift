@@ -2,10 +2,23 @@ import Foundation
 
 /// Reads `Retry-After`: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
 enum RetryAfter {
+    /// The server's wait from an error response: OpenAI's `retry-after-ms` (milliseconds, as
+    /// its SDK reads it first), else `Retry-After` (seconds or an HTTP date).
+    static func of(_ response: HTTPResponse, now: Date = Date()) -> Duration? {
+        if let milliseconds = response.header("retry-after-ms").flatMap({
+            Double($0.trimmingCharacters(in: .whitespaces))
+        }),
+            milliseconds.isFinite, milliseconds >= 0
+        {
+            return clamped(seconds: milliseconds / 1000)
+        }
+        return response.header("Retry-After").flatMap { parse($0, now: now) }
+    }
+
     static func parse(_ value: String, now: Date = Date()) -> Duration? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed), seconds.isFinite, seconds >= 0 {
-            return .milliseconds(Int64((seconds * 1000).rounded()))
+            return clamped(seconds: seconds)
         }
         for format in httpDateFormats {
             let formatter = DateFormatter()
@@ -18,6 +31,12 @@ enum RetryAfter {
             }
         }
         return nil
+    }
+
+    /// A hostile `Retry-After: 1e300` must not overflow: a year is as good as forever here,
+    /// and the engine refuses to wait more than a minute anyway.
+    private static func clamped(seconds: Double) -> Duration {
+        .milliseconds(Int64((min(seconds, 365 * 24 * 3600) * 1000).rounded()))
     }
 
     static func describe(_ duration: Duration) -> String {

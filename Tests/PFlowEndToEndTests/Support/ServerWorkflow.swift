@@ -18,12 +18,14 @@ struct ServerWorkflow {
     let file: URL
     let header: String
     var key: String
+    /// More variables for pflow's environment: `SSL_CERT_FILE`, `HTTPS_PROXY`...
+    var extraEnvironment: [String: String] = [:]
 
     /// Where `pflow run` puts run directories (`--out`).
     var out: URL { directory.url.appendingPathComponent("runs") }
     /// `out/<name>/latest`.
     var latest: URL { out.appendingPathComponent(name).appendingPathComponent("latest") }
-    var environment: [String: String] { [Self.keyVariable: key] }
+    var environment: [String: String] { extraEnvironment.merging([Self.keyVariable: key]) { $1 } }
 
     init(
         _ name: String, server: MockServerProcess, key: String = "sk-e2e-\(UUID().uuidString)",
