@@ -14,7 +14,7 @@ final class ProgressDisplay: RunObserver {
         var running: [String: Duration] = [:]
         /// Steps started and not finished, in flight or not.
         var started = 0
-        var counts: [String: Int] = [:]
+        var counts: [NodeStatus: Int] = [:]
         /// Lines to print above the status area at the next frame.
         var pending: [String] = []
         var drawnLines = 0
@@ -42,14 +42,14 @@ final class ProgressDisplay: RunObserver {
             case .attemptFinished:
                 s.running[step] = nil
             case .stepReused:
-                s.counts[NodeStatus.succeeded.rawValue, default: 0] += 1
+                s.counts[.succeeded, default: 0] += 1
             case .stepFinished:
                 // A step that never started (skipped, cancelled early) has no step_started.
                 if event.duration != nil { s.started -= 1 }
                 s.running[step] = nil
-                let status = event.status ?? "finished"
+                guard case .node(let status) = event.status else { break }
                 s.counts[status, default: 0] += 1
-                if status != "succeeded" { s.pending.append(ProgressLines.line(for: event, step: step)) }
+                if status != .succeeded { s.pending.append(ProgressLines.line(for: event, step: step)) }
             default:
                 break
             }
@@ -90,11 +90,11 @@ final class ProgressDisplay: RunObserver {
 
     private func statusLines(_ s: State, elapsed: Duration) -> [String] {
         let spinner = Self.spinner[s.frame % Self.spinner.count]
-        let failed = s.counts["failed", default: 0] + s.counts["timed_out", default: 0]
-        let skipped = s.counts["skipped", default: 0] + s.counts["cancelled", default: 0]
+        let failed = s.counts[.failed, default: 0] + s.counts[.timedOut, default: 0]
+        let skipped = s.counts[.skipped, default: 0] + s.counts[.cancelled, default: 0]
         var lines = [
             "\(spinner) \(RunSummaryText.seconds(elapsed))  running \(s.running.count)"
-                + "  waiting \(max(0, s.started - s.running.count))  done \(s.counts["succeeded", default: 0])"
+                + "  waiting \(max(0, s.started - s.running.count))  done \(s.counts[.succeeded, default: 0])"
                 + "  failed \(failed)  skipped \(skipped)"
         ]
         guard !s.running.isEmpty else { return lines }

@@ -11,7 +11,8 @@ final class ProgressLines: RunObserver {
     }
 
     static func line(for event: RunEvent, step: String) -> String {
-        var line = "[\(RunSummaryText.seconds(event.elapsed).leftPadded(to: 7))] \(step) \(event.status ?? "finished")"
+        var line =
+            "[\(RunSummaryText.seconds(event.elapsed).leftPadded(to: 7))] \(step) \(event.status?.name ?? "finished")"
         if let duration = event.duration { line += " in \(RunSummaryText.seconds(duration))" }
         if let error = event.error { line += ": \(error)" }
         return line

@@ -12,16 +12,16 @@ struct RunSession {
     /// Compiles the workflow exactly as `validate` does and prints its diagnostics; any
     /// error exits 2 before anything is sent.
     static func compile(_ file: String, mock: Bool, color: ColorMode, options: LoadOptions) throws
-        -> (Workflow, WorkflowFile)
+        -> (CompiledWorkflow, WorkflowFile)
     {
         let workflowFile = WorkflowFile.compile(file, options: options)
         let compilation = workflowFile.compilation
         let printer = DiagnosticPrinter(colors: color.isEnabled(for: STDERR_FILENO))
         let lines = workflowFile.source.map(SourceLines.init)
-        for diagnostic in compilation.diagnostics where !(mock && diagnostic.isUnsetKeyWarning) {
+        for diagnostic in compilation.diagnostics where !(mock && diagnostic.code == .apiKeyNotSet) {
             StandardError.write(printer.render(diagnostic, source: lines) + "\n")
         }
-        guard compilation.isValid, let workflow = compilation.workflow else {
+        guard let workflow = compilation.compiled else {
             let errors = compilation.diagnostics.count { $0.severity == .error }
             StandardError.write("\(plural(errors, "error")) in \(file); nothing was run\n")
             throw ExitCode(ExitStatus.invalid)
@@ -65,12 +65,5 @@ struct RunSession {
         case .interrupted: throw ExitCode(ExitStatus.interrupted)
         case .running: throw ExitCode(ExitStatus.runFailed)
         }
-    }
-}
-
-extension Diagnostic {
-    /// `api_key_env` not set: irrelevant when `--mock` sends nothing anywhere.
-    fileprivate var isUnsetKeyWarning: Bool {
-        severity == .warning && message.contains("is not set")
     }
 }

@@ -6,8 +6,9 @@ import Synchronization
 /// at once.
 ///
 /// The default handlers are ignored and the signals are read through dispatch sources
-/// (DESIGN §7): a handler can then run Swift code, such as cancelling the run's Task,
-/// which a C signal handler must not. The sources must stay alive for the whole run.
+/// (docs/architecture.md, "Platform facts"): a handler can then run Swift code, such as
+/// cancelling the run's Task, which a C signal handler must not. The sources must stay
+/// alive for the whole run.
 final class InterruptWatcher: @unchecked Sendable {
     // Dispatch sources are thread-safe; they are only created and cancelled here.
     private let sources: [DispatchSourceSignal]

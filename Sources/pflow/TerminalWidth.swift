@@ -1,7 +1,8 @@
 import Foundation
 
 /// Columns of the terminal on stdout: the kernel's answer, else `$COLUMNS`, else 80.
-/// Under some ptys TIOCGWINSZ succeeds with 0 columns (DESIGN §7), so 0 counts as unknown.
+/// Under some ptys TIOCGWINSZ succeeds with 0 columns (docs/architecture.md,
+/// "Platform facts"), so 0 counts as unknown.
 enum TerminalWidth {
     static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
         var size = winsize()

@@ -88,7 +88,7 @@ struct HostileServerE2ETests {
                 #expect(stats.byStep[testCase.id]?.requests == testCase.requests, "\(testCase.id)")
             }
             let refusedRecord = try output.step("refused")
-            #expect(refusedRecord[path: "error", "kind"] as? String == "connection")
+            #expect(refusedRecord[path: "error", "kind"] as? String == "connection", "\(refusedRecord)")
             // The 429s had no Retry-After: the wait before the retry is the step's backoff.
             let storm = try output.step("storm")["attempts"] as? [[String: Any]] ?? []
             let delay = storm.last?["delay_before_seconds"] as? Double ?? -1

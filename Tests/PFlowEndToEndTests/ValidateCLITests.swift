@@ -96,3 +96,28 @@ import Testing
         #expect(result.stderr.contains("Usage:") || result.stderr.contains("Error:"))
     }
 }
+
+/// The caret line under a diagnostic comes from the same line table as its line number.
+@Suite struct LineEndingCLITests {
+    @Test(arguments: ["\r\n", "\r"])
+    func theSnippetIsTheLineTheDiagnosticNames(lineEnd: String) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let text = [
+            "version: 1", "name: x", "providers: { m: { kind: mock } }", "defaults: { provider: m }", "steps:",
+            "  - id: a", "    promt: hi", "",
+        ].joined(separator: lineEnd)
+        _ = try directory.file("w.yaml", contents: text)
+        let result = try await runPFlow(["validate", "w.yaml"], cwd: directory.url)
+        #expect(result.exitCode == 2)
+        #expect(
+            result.stderr.hasPrefix(
+                """
+                w.yaml:7:5: error: unknown key 'promt' in a step
+                    note: did you mean 'prompt'?
+                 7 |     promt: hi
+                   |     ^
+
+                """))
+    }
+}

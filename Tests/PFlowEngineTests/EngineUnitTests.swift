@@ -81,12 +81,15 @@ struct EngineUnitTests {
 
     @Test("the rate limiter spaces requests once the burst is spent")
     func rateLimiter() async throws {
-        let clock = RecordingClock()
+        let clock = ManualClock()
         let limiter = RateLimiter(requestsPerMinute: 6000, clock: RunClock(clock))
         for _ in 0..<100 { try await limiter.acquire() }
-        #expect(clock.log.all.isEmpty)
-        try await limiter.acquire()
-        #expect(clock.log.all.count == 1)
+        #expect(clock.requestedSleeps.isEmpty)
+        // Time stands still: the 101st request waits the one token's 10 ms, no more.
+        async let next: Void = limiter.acquire()
+        try await clock.pass(.milliseconds(10))
+        try await next
+        #expect(clock.requestedSleeps == [.milliseconds(10)])
     }
 
     @Test("JSON lines escape quotes, backslashes and control characters")
@@ -140,13 +143,13 @@ struct EngineUnitTests {
             error: "e", startedAt: "a", mock: true, maxConcurrency: 3,
             steps: [
                 .init(id: "s", block: "b", status: .skipped, attempts: 0, inputTokens: 1, outputTokens: 2, costUSD: 0.5)
-            ], blocks: [.init(id: "b", kind: "map", status: .failed, branches: 1, succeeded: 0, required: 1)],
+            ], blocks: [.init(id: "b", kind: .map, status: .failed, branches: 1, succeeded: 0, required: 1)],
             totals: .init(
                 steps: 1, statuses: ["skipped": 1], requests: 0, inputTokens: 1, outputTokens: 2, costUSD: 0.5),
             criticalPath: .init(seconds: 1.25, steps: ["s"]))
         let back = try JSONDecoder().decode(RunManifest.self, from: Data(manifest.jsonDocument.utf8))
         #expect(back.steps.first?.status == .skipped && back.steps.first?.costUSD == 0.5)
-        #expect(back.blocks.first?.kind == "map" && back.inputs == ["k": "v"] && back.mock)
+        #expect(back.blocks.first?.kind == .map && back.inputs == ["k": "v"] && back.mock)
         #expect(back.criticalPath?.steps == ["s"] && back.totals.statuses == ["skipped": 1])
     }
 

@@ -16,7 +16,7 @@ struct KeptAnswersTests {
         Build.parallel(
             "panel", [Build.lane("lane", [Build.step("draft"), Build.step("polish")]), Build.step("solo")]),
         Build.step("check", "Failed: {{ steps.fan.failed }}. Brief: {{ steps.brief.output }}"),
-        Build.step("merge", "{{ steps.quoted.outputs }} {{ steps.panel.output }} {{ steps.votes.outputs }}"),
+        Build.step("merge", "{{ steps.quoted.outputs }} {{ steps.panel.outputs }} {{ steps.votes.outputs }}"),
         Build.step("final", "Done."),
     ])
 

@@ -24,7 +24,7 @@ struct RunJournalTests {
         journal.registerStep("a", provider: "p", model: "m")
         journal.registerMap("fan")
         journal.registerStep("b", provider: "p", model: "m")
-        journal.registerBlock("fan", kind: "map", branches: 0, required: 0)
+        journal.registerBlock("fan", kind: .map, branches: 0, required: 0)
 
         func expectWrittenEqualsFresh() throws {
             try journal.write(force: true)

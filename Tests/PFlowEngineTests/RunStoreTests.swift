@@ -116,7 +116,8 @@ struct RunStoreTests {
         scratch.write("a file, not a folder", to: "blocked")
         let workflow = Build.workflow([Build.step("a")])
         let request = RunRequest(
-            workflow: workflow, outputRoot: scratch.path + "/blocked", environment: [:], workingDirectory: scratch.path)
+            workflow: try workflow.compiled(), outputRoot: scratch.path + "/blocked", environment: [:],
+            workingDirectory: scratch.path)
         let error = #expect(throws: RunSetupError.self) { try WorkflowRun.prepare(request) }
         #expect(error?.message.contains("blocked") == true)
     }

@@ -3,7 +3,7 @@ import PFlowEngine
 import PFlowSpec
 import Testing
 
-@Suite("Scheduler: dataflow order and block policies")
+@Suite("Scheduler: dataflow order and block policies", .timeLimit(.minutes(1)))
 struct SchedulerTests {
     @Test("a lane's next step starts before a slow sibling finishes")
     func laneDoesNotWaitForSlowSibling() async throws {
@@ -165,15 +165,22 @@ struct SchedulerTests {
 
     @Test("a block timeout ends unfinished branches as timed_out")
     func blockTimeout() async throws {
+        let stuckStarted = Gate()
         let provider = ScriptedProvider { request throws(ProviderError) in
             if request.stepID == "quick" { return ScriptedProvider.answer(request) }
+            stuckStarted.open()
             try await ScriptedProvider.hang()
         }
         let workflow = Build.workflow([
-            Build.parallel("block", [Build.step("quick"), Build.step("stuck")], timeout: .milliseconds(50))
+            Build.parallel("block", [Build.step("quick"), Build.step("stuck")], timeout: .seconds(50))
         ])
         let test = TestRun()
-        let (summary, run) = try await test.run(workflow, providers: ["mock": provider])
+        let clock = ManualClock()
+        async let outcome = test.run(workflow, providers: ["mock": provider], clock: clock)
+        await test.recorder.waitFor(.stepFinished, "quick")
+        await stuckStarted.wait()
+        try await clock.pass(.seconds(50))
+        let (summary, run) = try await outcome
         #expect(summary.status == .failed)
         let manifest = try test.manifest(run)
         #expect(manifest.status(of: "quick") == .succeeded)
@@ -183,10 +190,18 @@ struct SchedulerTests {
 
     @Test("a run timeout fails the run and times out what was running")
     func runTimeout() async throws {
-        let provider = ScriptedProvider { _ throws(ProviderError) in try await ScriptedProvider.hang() }
-        let workflow = Build.workflow([Build.step("stuck"), Build.step("never")], timeout: .milliseconds(50))
+        let stuckStarted = Gate()
+        let provider = ScriptedProvider { _ throws(ProviderError) in
+            stuckStarted.open()
+            try await ScriptedProvider.hang()
+        }
+        let workflow = Build.workflow([Build.step("stuck"), Build.step("never")], timeout: .seconds(50))
         let test = TestRun()
-        let (summary, run) = try await test.run(workflow, providers: ["mock": provider])
+        let clock = ManualClock()
+        async let outcome = test.run(workflow, providers: ["mock": provider], clock: clock)
+        await stuckStarted.wait()
+        try await clock.pass(.seconds(50))
+        let (summary, run) = try await outcome
         #expect(summary.status == .failed)
         #expect(summary.error == "the run timed out")
         let manifest = try test.manifest(run)
@@ -212,35 +227,46 @@ struct SchedulerTests {
         #expect(!provider.cancelledSteps.isEmpty)
     }
 
-    @Test("block max_concurrency caps requests in flight")
-    func blockConcurrencyLimit() async throws {
-        let provider = ScriptedProvider { request throws(ProviderError) in
-            await Task.yield()
-            try? await Task.sleep(for: .milliseconds(2))
+    /// Holds every request until `count` are in flight at once, then lets all through: a
+    /// limit of `count` is then reached exactly, and a scheduler that ran fewer at once
+    /// would never open the gate (the suite's time limit ends it).
+    static func holding(_ count: Int) -> ScriptedProvider {
+        let arrived = Locked(0)
+        let full = Gate()
+        return ScriptedProvider { request throws(ProviderError) in
+            var reached = false
+            arrived.update { value in
+                value += 1
+                reached = value == count
+            }
+            if reached { full.open() }
+            await full.wait()
             return ScriptedProvider.answer(request)
         }
+    }
+
+    @Test("block max_concurrency: exactly that many requests in flight")
+    func blockConcurrencyLimit() async throws {
+        let provider = Self.holding(3)
         let workflow = Build.workflow([
             Build.parallel("block", (0..<12).map { Build.step("s\($0)") }, maxConcurrency: 3)
         ])
         let test = TestRun()
         let (summary, _) = try await test.run(workflow, providers: ["mock": provider])
         #expect(summary.status == .succeeded)
-        #expect(provider.peakInFlight <= 3)
+        #expect(provider.peakInFlight == 3)
         #expect(provider.requests.count == 12)
     }
 
-    @Test("provider max_concurrency caps requests in flight, also under --mock")
+    @Test("provider max_concurrency: exactly that many requests in flight, also under --mock")
     func providerConcurrencyLimit() async throws {
-        let provider = ScriptedProvider { request throws(ProviderError) in
-            try? await Task.sleep(for: .milliseconds(2))
-            return ScriptedProvider.answer(request)
-        }
+        let provider = Self.holding(2)
         let workflow = Build.workflow(
             [Build.repeated("votes", count: 20)], providers: [Build.mock("mock", maxConcurrency: 2)])
         let test = TestRun()
         let (summary, _) = try await test.run(workflow, providers: ["mock": provider], maxConcurrency: 10)
         #expect(summary.status == .succeeded)
-        #expect(provider.peakInFlight <= 2)
+        #expect(provider.peakInFlight == 2)
         #expect(provider.requests.count == 20)
     }
 
@@ -254,5 +280,18 @@ struct SchedulerTests {
         let manifest = try test.manifest(run)
         #expect(manifest.steps.map(\.id) == (0..<5).map { "verdict.\($0)" })
         #expect(manifest.steps.allSatisfy { $0.block == "verdict" && $0.status == .succeeded })
+    }
+}
+
+@Suite("The engine's input: only a compiled workflow")
+struct CompiledInputTests {
+    @Test("a needs: cycle built in code never becomes a CompiledWorkflow, so it cannot reach a run")
+    func aCycleIsRefusedBeforeTheEngine() {
+        let workflow = Build.workflow([
+            Build.parallel("block", [Build.step("a", needs: ["b"]), Build.step("b", needs: ["a"])])
+        ])
+        let compilation = WorkflowCompiler.compile(workflow)
+        #expect(compilation.compiled == nil)
+        #expect(compilation.diagnostics.contains { $0.severity == .error && $0.message.contains("cycle") })
     }
 }

@@ -83,16 +83,18 @@ struct TemplateRendererTests {
             ])
     }
 
-    @Test("a step's output and a lane's output render their text")
+    /// `outputs` of a lane, as validation tells the author to write, rendered empty while
+    /// unvalidated workflows could still reach the engine with `output` instead.
+    @Test("a step's output renders its text, a lane's outputs its items' texts")
     func stepAndLaneOutputs() async throws {
         let provider = ScriptedProvider.succeeding
         let workflow = Build.workflow([
             Build.lane("lane", [Build.step("a"), Build.step("b")]),
-            Build.step("use", "{{ steps.a.output }} + {{ steps.lane.output }}"),
+            Build.step("use", "{{ steps.a.output }} + {{ steps.lane.outputs }}"),
         ])
         let (summary, _) = try await TestRun().run(workflow, providers: ["mock": provider])
         #expect(summary.status == .succeeded)
-        #expect(provider.requests.last?.prompt == "answer from a + answer from b")
+        #expect(provider.requests.last?.prompt == "answer from a + ## a\n\nanswer from a\n\n## b\n\nanswer from b")
     }
 
     @Test("inputs: --input values, defaults, file inputs and files given with --input-file")
@@ -101,7 +103,7 @@ struct TemplateRendererTests {
         let test = TestRun()
         test.scratch.write("notes body", to: "notes.txt")
         test.scratch.write("extra body", to: "extra.txt")
-        let workflow = Build.workflow(
+        var workflow = Build.workflow(
             [Build.step("s", "{{ inputs.target }}|{{ inputs.tone }}|{{ inputs.notes }}|{{ inputs.extra }}")],
             inputs: [
                 InputSpec(name: "target", location: Build.here),
@@ -109,11 +111,11 @@ struct TemplateRendererTests {
                 InputSpec(name: "notes", isFile: true, location: Build.here),
                 InputSpec(name: "extra", required: false, location: Build.here),
             ])
-        var request = RunRequest(
-            workflow: workflow, inputs: ["target": "Acme", "notes": "notes.txt"], inputFiles: ["extra": "extra.txt"],
-            outputRoot: test.scratch.path + "/runs", environment: [:], workingDirectory: test.scratch.path,
-            providerOverrides: ["mock": provider])
-        request.workflow.file = test.scratch.path + "/flow.yaml"
+        workflow.file = test.scratch.path + "/flow.yaml"
+        let request = RunRequest(
+            workflow: try workflow.compiled(), inputs: ["target": "Acme", "notes": "notes.txt"],
+            inputFiles: ["extra": "extra.txt"], outputRoot: test.scratch.path + "/runs", environment: [:],
+            workingDirectory: test.scratch.path, providerOverrides: ["mock": provider])
         let run = try WorkflowRun.prepare(request)
         let summary = await run.execute()
         #expect(summary.status == .succeeded)
@@ -134,7 +136,8 @@ struct TemplateRendererTests {
             [Build.step("s", "{{ inputs.target }}")], inputs: [InputSpec(name: "target", location: Build.here)])
         let provider = ScriptedProvider.succeeding
         let request = RunRequest(
-            workflow: workflow, inputs: ["targte": "Acme"], outputRoot: test.scratch.path + "/runs", environment: [:],
+            workflow: try workflow.compiled(), inputs: ["targte": "Acme"], outputRoot: test.scratch.path + "/runs",
+            environment: [:],
             workingDirectory: test.scratch.path, providerOverrides: ["mock": provider])
         let error = #expect(throws: RunSetupError.self) { try WorkflowRun.prepare(request) }
         #expect(
@@ -153,7 +156,7 @@ struct TemplateRendererTests {
             name: "gpt", kind: .openai, model: "gpt-4o-mini", apiKeyEnv: "PFLOW_TEST_KEY", location: Build.here)
         let workflow = Build.workflow([Build.step("s", provider: "gpt")], providers: [openai])
         let request = RunRequest(
-            workflow: workflow, outputRoot: test.scratch.path + "/runs", environment: [:],
+            workflow: try workflow.compiled(), outputRoot: test.scratch.path + "/runs", environment: [:],
             workingDirectory: test.scratch.path)
         let error = #expect(throws: RunSetupError.self) { try WorkflowRun.prepare(request) }
         #expect(error?.message.contains("environment variable PFLOW_TEST_KEY is not set") == true)

@@ -102,3 +102,52 @@ func compileGraphFixture(_ name: String) throws -> Compilation {
         #expect(compilation.isValid)
     }
 }
+
+@Suite("StepNode.walk: the one walk over a step tree")
+struct StepNodeWalkTests {
+    @Test("depth first in declaration order, each node with what its parent's visit returned")
+    func orderAndContext() throws {
+        let result = load(
+            """
+            providers: { m: { kind: mock } }
+            defaults: { provider: m }
+            steps:
+              - id: first
+                prompt: a
+              - parallel:
+                  id: outer
+                  steps:
+                    - id: left
+                      prompt: b
+                    - sequence:
+                        id: lane
+                        steps:
+                          - id: inner
+                            prompt: c
+                    - parallel:
+                        id: votes
+                        repeat: 2
+                        step: { prompt: d }
+              - map:
+                  id: each
+                  over: { items: [x] }
+                  step: { prompt: e }
+            """)
+        let workflow = try #require(result.workflow)
+        var visited: [String] = []
+        workflow.steps.walk(from: "top") { node, parent in
+            visited.append("\(node.id) in \(parent)")
+            return node.id
+        }
+        #expect(
+            visited == [
+                "first in top", "outer in top", "left in outer", "lane in outer", "inner in lane", "votes in outer",
+                "each in top",
+            ])
+        var sent: [String] = []
+        workflow.steps.walk { node in
+            if let step = node.requestStep { sent.append(step.prompt.source) }
+        }
+        #expect(sent == ["a", "b", "c", "d", "e"])
+    }
+}

@@ -22,10 +22,10 @@ final class EventEmitter: Sendable {
 
     func emit(
         _ kind: RunEvent.Kind, step: String? = nil, span: String? = nil, attempt: Int? = nil,
-        status: String? = nil, error: String? = nil, usage: TokenUsage? = nil, duration: Duration? = nil
+        status: RunEvent.Outcome? = nil, error: String? = nil, usage: TokenUsage? = nil, duration: Duration? = nil
     ) {
         let event = RunEvent(
-            kind: kind, elapsed: elapsed(), timestamp: Date(), runID: runID, stepID: step, span: span,
+            kind: kind, elapsed: elapsed(), timestamp: clock.date(), runID: runID, stepID: step, span: span,
             attempt: attempt, status: status, error: error, usage: usage, duration: duration)
         log?.append(event.jsonLine)
         observer?.runDidEmit(event)

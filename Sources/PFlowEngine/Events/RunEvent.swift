@@ -18,6 +18,20 @@ public struct RunEvent: Sendable {
         case runFinished = "run_finished"
     }
 
+    /// A node's status or the run's, whichever the event is about.
+    public enum Outcome: Sendable, Hashable {
+        case node(NodeStatus)
+        case run(RunStatus)
+
+        /// As events.jsonl and progress lines spell it.
+        public var name: String {
+            switch self {
+            case .node(let status): status.rawValue
+            case .run(let status): status.rawValue
+            }
+        }
+    }
+
     public var kind: Kind
     /// Since the run started, monotonic.
     public var elapsed: Duration
@@ -27,7 +41,7 @@ public struct RunEvent: Sendable {
     public var span: String?
     public var attempt: Int?
     /// A step's or attempt's or the run's outcome, on the `_finished` events.
-    public var status: String?
+    public var status: Outcome?
     public var error: String?
     public var usage: TokenUsage?
     /// How long the step, attempt or run took, on the `_finished` events.
@@ -43,7 +57,7 @@ public struct RunEvent: Sendable {
             line.add("step", stepID)
             line.add("span", span)
             line.add("attempt", attempt)
-            line.add("status", status)
+            line.add("status", status?.name)
             line.add("error", error)
             line.add("input_tokens", usage?.inputTokens)
             line.add("output_tokens", usage?.outputTokens)

@@ -54,7 +54,7 @@ struct HTTPEndpoint: Sendable {
                 throw ProviderError(
                     .configuration, "provider '\(name)': environment variable \(variable) (api_key_env) is not set")
             }
-            if scheme == "http" && !Self.isLoopback(host) && !spec.allowInsecure {
+            if scheme == "http" && !LoopbackHost.contains(host) && !spec.allowInsecure {
                 throw ProviderError(
                     .configuration,
                     "provider '\(name)': refusing to send the key in \(variable) over plain http to \(host); "
@@ -222,11 +222,6 @@ struct HTTPEndpoint: Sendable {
     private static func looksSecret(_ headerName: String) -> Bool {
         let name = headerName.lowercased()
         return ["key", "auth", "token", "secret", "cookie"].contains { name.contains($0) }
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
-        return bare == "localhost" || bare.hasSuffix(".localhost") || bare == "::1" || bare.hasPrefix("127.")
     }
 
     private static func describe(_ error: DecodingError, body: Data) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import PFlowSpec
 import Synchronization
 
 /// The run's state as run.json shows it, kept in memory and written out coalesced.
@@ -67,7 +68,7 @@ final class RunJournal: Sendable {
         }
     }
 
-    func registerBlock(_ id: String, kind: String, branches: Int, required: Int) {
+    func registerBlock(_ id: String, kind: BlockKind, branches: Int, required: Int) {
         state.withLock { s in
             if let index = s.blockIndex[id] {
                 s.blocks[index].branches = branches

@@ -68,7 +68,7 @@ extension RunManifest {
             for block in blocks {
                 json.beginObject()
                 json.add("id", block.id)
-                json.add("kind", block.kind)
+                json.add("kind", block.kind.rawValue)
                 json.add("status", block.status.rawValue)
                 json.add("branches", block.branches)
                 json.add("succeeded", block.succeeded)

@@ -1,3 +1,5 @@
+import PFlowSpec
+
 /// How a run as a whole ended, or that it is still going.
 public enum RunStatus: String, Sendable, Hashable, Codable {
     case running
@@ -46,8 +48,7 @@ public struct RunManifest: Sendable, Codable {
 
     public struct BlockEntry: Sendable, Codable {
         public var id: String
-        /// parallel, map or sequence.
-        public var kind: String
+        public var kind: BlockKind
         public var status: NodeStatus
         public var branches: Int
         public var succeeded: Int

@@ -38,34 +38,25 @@ struct KeptAnswers: Sendable {
     }
 
     private static func collectTemplates(_ nodes: [StepNode], into templates: inout [Template]) {
-        for node in nodes {
-            switch node {
-            case .step(let step): templates += [step.prompt] + [step.system].compactMap { $0 }
-            case .sequence(let lane): collectTemplates(lane.steps, into: &templates)
-            case .parallel(let block):
-                switch block.branches {
-                case .steps(let children): collectTemplates(children, into: &templates)
-                case .repeat(_, let step): templates += [step.prompt] + [step.system].compactMap { $0 }
-                }
-            case .map(let map): templates += [map.step.prompt] + [map.step.system].compactMap { $0 }
-            }
+        nodes.walk { node in
+            if let step = node.requestStep { templates += [step.prompt] + [step.system].compactMap { $0 } }
         }
     }
 
     /// A block's or lane's text is made of what is inside it, so reading it keeps all of it.
     private mutating func mark(_ nodes: [StepNode], read: Set<String>, inherited: Bool) {
-        for node in nodes {
+        nodes.walk(from: inherited) { node, inherited in
             let kept = inherited || read.contains(node.id)
             switch node {
             case .step(let step): if kept { steps.insert(step.id) }
-            case .sequence(let lane): mark(lane.steps, read: read, inherited: kept)
+            case .sequence: break
             case .parallel(let block):
-                switch block.branches {
-                case .steps(let children): mark(children, read: read, inherited: kept)
-                case .repeat: if kept || Self.readsABranch(of: block.id, read) { branchesOf.insert(block.id) }
+                if case .repeat = block.branches, kept || Self.readsABranch(of: block.id, read) {
+                    branchesOf.insert(block.id)
                 }
             case .map(let map): if kept || Self.readsABranch(of: map.id, read) { branchesOf.insert(map.id) }
             }
+            return kept
         }
     }
 

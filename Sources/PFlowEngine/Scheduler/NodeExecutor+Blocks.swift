@@ -1,10 +1,13 @@
 import PFlowSpec
 
 extension NodeExecutor {
-    private enum BlockEvent: Sendable {
-        case branch(NodeOutcome)
-        case deadline
-        case deadlineCancelled
+    /// What a block's branches came to when the last started one ended.
+    private struct BranchesOutcome: Sendable {
+        var tracker: SuccessTracker
+        var longest: ChainLink?
+        var started: Int
+        /// Set the moment `min_success` became impossible, or was met with `stragglers: cancel`.
+        var decided: NodeStatus?
     }
 
     func runParallel(_ block: ParallelSpec, scope: ExecutionScope, after entry: ChainLink?) async -> NodeOutcome {
@@ -14,14 +17,14 @@ extension NodeExecutor {
             // Declared branches all start at once: a branch's `needs:` may wait on a sibling
             // declared after it, so none may queue behind another.
             return await runBlock(
-                id: block.id, kind: "parallel", ids: ids, policy: block.policy, window: ids.count, scope: scope,
+                id: block.id, kind: .parallel, ids: ids, policy: block.policy, window: ids.count, scope: scope,
                 after: entry
             ) { index, blockScope in
                 await run(children[index], scope: blockScope, after: entry)
             }
         case .repeat(_, let step):
             return await runBlock(
-                id: block.id, kind: "parallel", ids: ids, policy: block.policy,
+                id: block.id, kind: .parallel, ids: ids, policy: block.policy,
                 window: branchWindow(for: step, policy: block.policy, scope: scope), scope: scope, after: entry
             ) { index, blockScope in
                 var branch = step
@@ -41,7 +44,7 @@ extension NodeExecutor {
                 block.status = .failed
                 block.error = error.message
             }
-            events.emit(.stepFinished, step: map.id, status: NodeStatus.failed.rawValue, error: error.message)
+            events.emit(.stepFinished, step: map.id, status: .node(.failed), error: error.message)
             return NodeOutcome(status: .failed, chain: entry)
         }
         let ids = items.indices.map { "\(map.id).\($0)" }
@@ -49,7 +52,7 @@ extension NodeExecutor {
         journal.registerMapBranches(
             map.id, ids: ids, provider: settings.providerName, model: modelName(settings: settings))
         return await runBlock(
-            id: map.id, kind: "map", ids: ids, policy: map.policy,
+            id: map.id, kind: .map, ids: ids, policy: map.policy,
             window: branchWindow(for: map.step, policy: map.policy, scope: scope), scope: scope, after: entry
         ) { index, blockScope in
             var branch = map.step
@@ -80,7 +83,7 @@ extension NodeExecutor {
     /// `stragglers: cancel` it cancels the rest once met; its `timeout` cancels whatever is
     /// unfinished as timed out. At most `window` branches exist as tasks at once.
     private func runBlock(
-        id: String, kind: String, ids: [String], policy: BlockPolicy, window: Int, scope: ExecutionScope,
+        id: String, kind: BlockKind, ids: [String], policy: BlockPolicy, window: Int, scope: ExecutionScope,
         after entry: ChainLink?, branch: @escaping @Sendable (Int, ExecutionScope) async -> NodeOutcome
     ) async -> NodeOutcome {
         let blockScope = ExecutionScope(parent: scope, limit: policy.maxConcurrency.map { AsyncSemaphore(permits: $0) })
@@ -88,64 +91,20 @@ extension NodeExecutor {
         journal.registerBlock(id, kind: kind, branches: ids.count, required: tracker.required)
         journal.updateBlock(id) { $0.status = .running }
 
-        var decided: NodeStatus?
-        var longest = entry
-        var started = 0
-        var finished = 0
-        let clock = clock
-        await withTaskGroup(of: BlockEvent.self) { group in
-            while started < min(ids.count, max(1, window)) {
-                let index = started
-                group.addTask { .branch(await branch(index, blockScope)) }
-                started += 1
-            }
-            if let timeout = policy.timeout, ids.count > 0 {
-                group.addTask {
-                    do {
-                        try await clock.sleep(for: timeout)
-                        return .deadline
-                    } catch {
-                        return .deadlineCancelled
-                    }
-                }
-            }
-            while let event = await group.next() {
-                switch event {
-                case .branch(let outcome):
-                    finished += 1
-                    tracker.record(outcome.status)
-                    longest = ChainLink.longest([longest, outcome.chain])
-                    if decided == nil && !Task.isCancelled {
-                        if tracker.isImpossible {
-                            decided = .failed
-                            blockScope.cancel(because: .blockFailed)
-                            group.cancelAll()
-                        } else if tracker.isMet && policy.stragglers == .cancel && !tracker.allFinished {
-                            decided = .succeeded
-                            blockScope.cancel(because: .stragglers)
-                            group.cancelAll()
-                        }
-                    }
-                    if decided == nil && !Task.isCancelled && started < ids.count {
-                        let index = started
-                        group.addTask { .branch(await branch(index, blockScope)) }
-                        started += 1
-                    }
-                case .deadline:
-                    if decided == nil {
-                        decided = tracker.isMet ? .succeeded : .timedOut
-                        blockScope.cancel(because: .timedOut)
-                        group.cancelAll()
-                    }
-                case .deadlineCancelled:
-                    break
-                }
-                // Only the deadline sleeper may be left: stop it so the group can end.
-                if finished == started && (started == ids.count || decided != nil || Task.isCancelled) {
-                    group.cancelAll()
-                }
-            }
+        // The deadline cancels the branches through the scope, recording why: they end
+        // `timed_out`, and the block's status is decided below from what had succeeded.
+        let (branches, deadlinePassed) = await withDeadline(
+            ids.isEmpty ? nil : policy.timeout, clock: clock, onDeadline: { blockScope.cancel(because: .timedOut) }
+        ) { [tracker] in
+            await Self.runBranches(
+                count: ids.count, policy: policy, window: window, scope: blockScope, tracker: tracker, entry: entry,
+                branch: branch)
         }
+        tracker = branches.tracker
+        let longest = branches.longest
+        let started = branches.started
+        var decided = branches.decided
+        if deadlinePassed && decided == nil { decided = tracker.isMet ? .succeeded : .timedOut }
 
         if started < ids.count {
             let status = blockScope.cancelledStatus
@@ -174,5 +133,44 @@ extension NodeExecutor {
             if status != .succeeded { block.error = summary }
         }
         return NodeOutcome(status: status, chain: longest)
+    }
+
+    /// Runs the branches in a TaskGroup, at most `window` as tasks at once, and applies the
+    /// block's policy as each ends: the moment `min_success` cannot be met it cancels the
+    /// rest (failed); with `stragglers: cancel` it cancels the rest once met (succeeded).
+    /// Once cancelled from outside (a deadline, the run) it starts no more.
+    private static func runBranches(
+        count: Int, policy: BlockPolicy, window: Int, scope blockScope: ExecutionScope, tracker: SuccessTracker,
+        entry: ChainLink?, branch: @escaping @Sendable (Int, ExecutionScope) async -> NodeOutcome
+    ) async -> BranchesOutcome {
+        var outcome = BranchesOutcome(tracker: tracker, longest: entry, started: 0, decided: nil)
+        await withTaskGroup(of: NodeOutcome.self) { group in
+            while outcome.started < min(count, max(1, window)) {
+                let index = outcome.started
+                group.addTask { await branch(index, blockScope) }
+                outcome.started += 1
+            }
+            while let finished = await group.next() {
+                outcome.tracker.record(finished.status)
+                outcome.longest = ChainLink.longest([outcome.longest, finished.chain])
+                if outcome.decided == nil && !Task.isCancelled {
+                    if outcome.tracker.isImpossible {
+                        outcome.decided = .failed
+                        blockScope.cancel(because: .blockFailed)
+                        group.cancelAll()
+                    } else if outcome.tracker.isMet && policy.stragglers == .cancel && !outcome.tracker.allFinished {
+                        outcome.decided = .succeeded
+                        blockScope.cancel(because: .stragglers)
+                        group.cancelAll()
+                    }
+                }
+                if outcome.decided == nil && !Task.isCancelled && outcome.started < count {
+                    let index = outcome.started
+                    group.addTask { await branch(index, blockScope) }
+                    outcome.started += 1
+                }
+            }
+        }
+        return outcome
     }
 }

@@ -42,7 +42,7 @@ extension NodeExecutor {
             }
         }
         let stepStart = clock.now()
-        let stepStartDate = Date()
+        let stepStartDate = clock.date()
         journal.updateStep(id) { entry in
             entry.status = .running
             entry.startedAt = UTCTimestamp.iso8601(stepStartDate)
@@ -60,9 +60,9 @@ extension NodeExecutor {
         var status = NodeStatus.failed
         var response: CompletionResponse?
         var delay = Duration.zero
-        let maxAttempts = settings.retries + 1
+        let retryPolicy = RetryPolicy(settings: settings)
 
-        attempts: for attemptInSession in 1...maxAttempts {
+        attempts: for attemptInSession in 1...retryPolicy.maxAttempts {
             let attempt = attemptsBefore + attemptInSession
             if attemptInSession > 1 {
                 do { try await clock.sleep(for: delay) } catch {
@@ -91,7 +91,7 @@ extension NodeExecutor {
                 attempt: attempt)
             let span = "\(id)#\(attempt)"
             let attemptStart = clock.now()
-            let attemptStartDate = Date()
+            let attemptStartDate = clock.date()
             events.emit(.attemptStarted, step: id, span: span, attempt: attempt)
             let result = await attemptOnce(request, provider: provider.provider, timeout: settings.timeout)
             release(held)
@@ -118,7 +118,7 @@ extension NodeExecutor {
             record.attempts.append(
                 StepRecord.Attempt(
                     number: attempt, span: span, status: attemptStatus, delayBeforeSeconds: delay.roundedSeconds,
-                    startedAt: UTCTimestamp.iso8601(attemptStartDate), endedAt: UTCTimestamp.iso8601(Date()),
+                    startedAt: UTCTimestamp.iso8601(attemptStartDate), endedAt: UTCTimestamp.iso8601(clock.date()),
                     durationSeconds: attemptDuration.roundedSeconds,
                     httpStatus: response?.httpStatus ?? failure?.httpStatus,
                     error: failure.map(Self.recordFailure), inputTokens: usage?.inputTokens,
@@ -127,9 +127,10 @@ extension NodeExecutor {
             record.error = failure.map(Self.recordFailure)
             journal.updateStep(id) { $0.attempts = attempt }
             events.emit(
-                .attemptFinished, step: id, span: span, attempt: attempt, status: attemptStatus.rawValue,
+                .attemptFinished, step: id, span: span, attempt: attempt, status: .node(attemptStatus),
                 error: failure?.description, usage: usage, duration: attemptDuration)
 
+            let failed: RetryPolicy.Failure
             switch result {
             case .success:
                 status = .succeeded
@@ -137,26 +138,20 @@ extension NodeExecutor {
             case .cancelled:
                 status = attemptStatus
                 break attempts
-            case .deadlinePassed:
-                switch settings.onTimeout {
-                case .skip:
-                    status = .skipped
-                    break attempts
-                case .fail:
-                    status = .timedOut
-                    break attempts
-                case .retry:
-                    status = .timedOut
-                    delay = settings.backoff.delay(afterAttempt: attemptInSession, retryAfter: nil) {
-                        Double.random(in: 0..<1)
-                    }
+            case .deadlinePassed: failed = .timedOut
+            case .failure(let error): failed = .error(error)
+            }
+            switch retryPolicy.decide(after: failed, attempt: attemptInSession, unitRandom: jitter) {
+            case .retry(let after):
+                status = attemptStatus
+                delay = after
+            case .stop(let final, let reason):
+                status = final
+                if let reason, let error = record.error {
+                    record.error = StepRecord.Failure(
+                        kind: error.kind, message: "\(error.message); \(reason)", retryable: false)
                 }
-            case .failure(let error):
-                status = .failed
-                guard error.isRetryable else { break attempts }
-                delay = settings.backoff.delay(afterAttempt: attemptInSession, retryAfter: error.retryAfter) {
-                    Double.random(in: 0..<1)
-                }
+                break attempts
             }
         }
 
@@ -198,7 +193,7 @@ extension NodeExecutor {
         let chain = ChainLink(stepID: id, duration: duration, after: entry)
         board.publish(id, Settlement(status: .succeeded, text: keptAnswers.keeps(id) ? text : nil, chain: chain))
         resume?.reused.add()
-        events.emit(.stepReused, step: id, status: NodeStatus.succeeded.rawValue)
+        events.emit(.stepReused, step: id, status: .node(.succeeded))
         return NodeOutcome(status: .succeeded, chain: chain)
     }
 
@@ -240,7 +235,7 @@ extension NodeExecutor {
             }
         }
         let duration = clock.now() - started
-        let endedDate = Date()
+        let endedDate = clock.date()
         record.status = status
         record.endedAt = UTCTimestamp.iso8601(endedDate)
         record.durationSeconds = duration.roundedSeconds
@@ -263,7 +258,7 @@ extension NodeExecutor {
                 status: status, text: status == .succeeded && keptAnswers.keeps(id) ? response?.text : nil, chain: chain
             ))
         events.emit(
-            .stepFinished, step: id, status: status.rawValue, error: errorMessage, usage: response?.usage,
+            .stepFinished, step: id, status: .node(status), error: errorMessage, usage: response?.usage,
             duration: duration)
         return NodeOutcome(status: status, chain: chain)
     }

@@ -32,6 +32,8 @@ struct NodeExecutor: Sendable {
     let keptAnswers: KeptAnswers
     let expander: MapExpander
     let clock: RunClock
+    /// The backoff's jitter, in 0..<1.
+    let jitter: @Sendable () -> Double
     /// The run's `max_concurrency` (or `--max-concurrency`).
     let runLimit: AsyncSemaphore?
     /// Requests over the network hold a file descriptor each: stay under RLIMIT_NOFILE.
@@ -128,7 +130,7 @@ struct NodeExecutor: Sendable {
             entry.error = reason
         }
         board.publish(id, Settlement(status: status))
-        events.emit(.stepFinished, step: id, status: status.rawValue, error: reason)
+        events.emit(.stepFinished, step: id, status: .node(status), error: reason)
     }
 
     private func settleUnrunBlock(_ id: String, status: NodeStatus, reason: String) {

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The process's open-file limit, raised as far as allowed: every request in flight holds
-/// a socket, and past the soft limit URLSession fails with an opaque error (DESIGN §7).
+/// a socket, and past the soft limit URLSession fails with an opaque error
+/// (docs/architecture.md, "Platform facts").
 public enum OpenFileLimit {
     /// File descriptors kept free for the run directory, the event log and the runtime.
     static let reserve = 64

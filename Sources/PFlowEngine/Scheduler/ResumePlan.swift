@@ -83,21 +83,12 @@ struct ResumePlan: Sendable {
             prior.manifest.blocks.filter { $0.status == .failed || $0.status == .timedOut }.map(\.id))
         guard !failed.isEmpty else { return [] }
         var doomed: Set<String> = []
-        // Nesting is capped by the YAML layer, so this recursion is bounded.
-        func visit(_ nodes: [StepNode], underFailure: Bool) {
-            for node in nodes {
-                let under = underFailure || failed.contains(node.id)
-                switch node {
-                case .step: continue
-                case .sequence(let sequence): visit(sequence.steps, underFailure: under)
-                case .parallel(let parallel):
-                    if case .steps(let children) = parallel.branches { visit(children, underFailure: under) }
-                case .map: break
-                }
-                if under { doomed.insert(node.id) }
-            }
+        workflow.steps.walk(from: false) { node, underFailure in
+            let under = underFailure || failed.contains(node.id)
+            if case .step = node { return under }
+            if under { doomed.insert(node.id) }
+            return under
         }
-        visit(workflow.steps, underFailure: false)
         return Set(prior.entries.values.filter { $0.block.map(doomed.contains) ?? false }.map(\.id))
     }
 }

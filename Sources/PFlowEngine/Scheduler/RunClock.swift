@@ -1,21 +1,30 @@
-/// Time as the engine sees it: sleeping for backoff, deadlines and the mock's latency, and
-/// reading a monotonic "now" for event timestamps and durations.
+import Foundation
+
+/// Time as the engine sees it: sleeping for backoff, deadlines and the mock's latency,
+/// reading a monotonic "now" for durations, and the wall-clock date that timestamps in
+/// run.json, step records and events carry.
 ///
-/// Wraps any `Clock<Duration>` (ContinuousClock in production) so tests can substitute a
-/// clock that records or shortens sleeps, and the engine's policies stay deterministic.
+/// Wraps any `Clock<Duration>` (ContinuousClock in production) and a source of dates, so
+/// tests substitute a clock they advance by hand and a fixed date, and the engine's
+/// policies stay deterministic.
 public struct RunClock: Sendable {
     private let sleeper: @Sendable (Duration) async throws -> Void
     private let reader: @Sendable () -> Duration
+    private let dater: @Sendable () -> Date
 
-    public init(_ clock: any Clock<Duration>) {
-        self.init(opening: clock)
+    public init(_ clock: any Clock<Duration>, date: @escaping @Sendable () -> Date = { Date() }) {
+        self.init(opening: clock, date: date)
     }
 
-    private init<C: Clock<Duration>>(opening clock: C) {
+    private init<C: Clock<Duration>>(opening clock: C, date: @escaping @Sendable () -> Date) {
         let origin = clock.now
         sleeper = { duration in try await clock.sleep(for: duration) }
         reader = { origin.duration(to: clock.now) }
+        dater = date
     }
+
+    /// The wall-clock date, for timestamps people and other logs read.
+    public func date() -> Date { dater() }
 
     public static var continuous: RunClock { RunClock(ContinuousClock()) }
 

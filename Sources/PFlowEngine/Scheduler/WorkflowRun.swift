@@ -1,95 +1,6 @@
 import Foundation
 import PFlowSpec
 
-/// What to run and how: the command line's choices, already parsed.
-public struct RunRequest: Sendable {
-    public var workflow: Workflow
-    /// `--input k=v`.
-    public var inputs: [String: String]
-    /// `--input-file k=PATH`.
-    public var inputFiles: [String: String]
-    /// `--out`: the folder holding `<name>/<run id>/`.
-    public var outputRoot: String
-    /// `--max-concurrency`, over the workflow's `max_concurrency`.
-    public var maxConcurrency: Int?
-    /// `--mock`: every provider becomes the offline mock, keeping its limits.
-    public var mockProviders: Bool
-    public var environment: [String: String]
-    public var workingDirectory: String
-    /// Stand-ins for named providers (embedding pflow, tests); their limits still apply.
-    public var providerOverrides: [String: any LLMProvider]
-    /// Requests over the network stay below this (the open-file limit, less a margin).
-    public var networkConcurrencyCeiling: Int?
-    /// The bytes the workflow was compiled from, for run.json's sha256; read from
-    /// `workflow.file` when nil.
-    public var source: [UInt8]?
-    /// `--allow-outside`: map files may resolve outside the workflow's folder. The same
-    /// choice the workflow was compiled with, applied again when maps expand.
-    public var allowOutside: Bool
-
-    public init(
-        workflow: Workflow, inputs: [String: String] = [:], inputFiles: [String: String] = [:],
-        outputRoot: String = "runs", maxConcurrency: Int? = nil, mockProviders: Bool = false,
-        environment: [String: String] = ProcessInfo.processInfo.environment,
-        workingDirectory: String = FileManager.default.currentDirectoryPath,
-        providerOverrides: [String: any LLMProvider] = [:], networkConcurrencyCeiling: Int? = nil,
-        source: [UInt8]? = nil, allowOutside: Bool = false
-    ) {
-        self.workflow = workflow
-        self.inputs = inputs
-        self.inputFiles = inputFiles
-        self.outputRoot = outputRoot
-        self.maxConcurrency = maxConcurrency
-        self.mockProviders = mockProviders
-        self.environment = environment
-        self.workingDirectory = workingDirectory
-        self.providerOverrides = providerOverrides
-        self.networkConcurrencyCeiling = networkConcurrencyCeiling
-        self.source = source
-        self.allowOutside = allowOutside
-    }
-}
-
-/// What the command line prints at the end.
-public struct RunSummary: Sendable {
-    public var runID: String
-    public var directory: String
-    public var status: RunStatus
-    public var error: String?
-    public var wallTime: Duration
-    public var criticalPath: Duration
-    public var criticalPathSteps: [String]
-    public var usage: TokenUsage
-    public var costUSD: Double
-    public var requests: Int
-    public var statusCounts: [NodeStatus: Int]
-    /// result.md, when the output step succeeded.
-    public var resultPath: String?
-    /// For a resumed run: what was reused and what this session sent.
-    public var resumed: ResumeCounts?
-}
-
-/// What `pflow resume` saved and spent.
-public struct ResumeCounts: Sendable, Hashable {
-    /// Steps whose earlier output was reused without a request.
-    public var reusedSteps: Int
-    /// Requests sent in this session.
-    public var requests: Int
-}
-
-/// How `pflow resume` treats the earlier session.
-public struct ResumeOptions: Sendable, Hashable {
-    /// Resume although the workflow file changed; steps whose request is unchanged are reused.
-    public var force: Bool
-    /// Run again only failed and timed-out steps and the steps they caused to be skipped.
-    public var onlyFailed: Bool
-
-    public init(force: Bool = false, onlyFailed: Bool = false) {
-        self.force = force
-        self.onlyFailed = onlyFailed
-    }
-}
-
 /// One run of a workflow: prepared (inputs, providers, run directory; everything that can
 /// be wrong with the command line fails here, before any request), then executed.
 ///
@@ -116,19 +27,24 @@ public final class WorkflowRun: Sendable {
         let earlierDuration: Double
     }
 
+    /// The backoff's jitter in production: uniform in 0..<1.
+    public static let randomJitter: @Sendable () -> Double = { Double.random(in: 0..<1) }
+
     /// Checks inputs and providers, then creates the run directory and its first run.json.
+    /// `clock` and `jitter` are the run's time and the backoff's chance; tests pass their own.
     public static func prepare(
-        _ request: RunRequest, clock: any Clock<Duration> = ContinuousClock(), observer: (any RunObserver)? = nil
+        _ request: RunRequest, clock runClock: RunClock = .continuous,
+        jitter: @escaping @Sendable () -> Double = randomJitter, observer: (any RunObserver)? = nil
     ) throws(RunSetupError) -> WorkflowRun {
         let workflow = request.workflow
-        let runClock = RunClock(clock)
         let setup = try Setup(request, inputs: request.inputs, inputFiles: request.inputFiles, clock: runClock)
         let directory: RunDirectory
         let log: EventLog
         let lock: RunLock
         do {
             directory = try RunDirectory.create(
-                root: absolute(request.outputRoot, in: request.workingDirectory), workflowName: workflow.name)
+                root: absolute(request.outputRoot, in: request.workingDirectory), workflowName: workflow.name,
+                now: runClock.date())
             lock = try directory.lock()
             log = try EventLog(path: directory.eventsPath)
             try directory.markLatest()
@@ -139,14 +55,14 @@ public final class WorkflowRun: Sendable {
         let manifest = RunManifest(
             run: directory.runID,
             workflow: RunManifest.WorkflowInfo(name: workflow.name, path: setup.workflowPath, sha256: setup.sha256),
-            inputs: setup.inputs.recorded, status: .running, startedAt: UTCTimestamp.iso8601(Date()),
+            inputs: setup.inputs.recorded, status: .running, startedAt: UTCTimestamp.iso8601(runClock.date()),
             mock: request.mockProviders, maxConcurrency: maxConcurrency, steps: [], blocks: [],
             totals: RunManifest.Totals(
                 steps: 0, statuses: [:], requests: 0, inputTokens: 0, outputTokens: 0, costUSD: 0),
             inputFiles: setup.inputs.fromFiles.isEmpty ? nil : setup.inputs.fromFiles)
         return try assemble(
             request, setup: setup, manifest: manifest, directory: directory, log: log, lock: lock, resume: nil,
-            clock: runClock, observer: observer)
+            clock: runClock, jitter: jitter, observer: observer)
     }
 
     /// Continues the run in `prior`'s directory: the same inputs (from run.json), the
@@ -154,12 +70,11 @@ public final class WorkflowRun: Sendable {
     /// that succeeded reused when their request is unchanged, the rest run again (see
     /// `ResumePlan`). `request.inputs`, `inputFiles` and `outputRoot` are not used.
     public static func resume(
-        _ request: RunRequest, from prior: PriorRun, options: ResumeOptions,
-        clock: any Clock<Duration> = ContinuousClock(), observer: (any RunObserver)? = nil
+        _ request: RunRequest, from prior: PriorRun, options: ResumeOptions, clock runClock: RunClock = .continuous,
+        jitter: @escaping @Sendable () -> Double = randomJitter, observer: (any RunObserver)? = nil
     ) throws(RunSetupError) -> WorkflowRun {
         let earlier = prior.manifest
         let fromFiles = Set(earlier.inputFiles ?? [])
-        let runClock = RunClock(clock)
         let setup = try Setup(
             request, inputs: earlier.inputs.filter { !fromFiles.contains($0.key) },
             inputFiles: earlier.inputs.filter { fromFiles.contains($0.key) }, clock: runClock)
@@ -193,13 +108,13 @@ public final class WorkflowRun: Sendable {
         manifest.resumes =
             (earlier.resumes ?? []) + [
                 RunManifest.Resume(
-                    startedAt: UTCTimestamp.iso8601(Date()), onlyFailed: options.onlyFailed,
+                    startedAt: UTCTimestamp.iso8601(runClock.date()), onlyFailed: options.onlyFailed,
                     forced: setup.sha256 != earlier.workflow.sha256)
             ]
         let plan = ResumePlan(prior: prior, onlyFailed: options.onlyFailed, workflow: request.workflow)
         return try assemble(
             request, setup: setup, manifest: manifest, directory: directory, log: log, lock: lock, resume: plan,
-            clock: runClock, observer: observer)
+            clock: runClock, jitter: jitter, observer: observer)
     }
 
     /// What a fresh and a resumed run check and build the same way, before any folder is touched.
@@ -241,7 +156,8 @@ public final class WorkflowRun: Sendable {
 
     private static func assemble(
         _ request: RunRequest, setup: Setup, manifest: RunManifest, directory: RunDirectory, log: EventLog,
-        lock: RunLock, resume: ResumePlan?, clock runClock: RunClock, observer: (any RunObserver)?
+        lock: RunLock, resume: ResumePlan?, clock runClock: RunClock, jitter: @escaping @Sendable () -> Double,
+        observer: (any RunObserver)?
     ) throws(RunSetupError) -> WorkflowRun {
         let workflow = request.workflow
         let journal = RunJournal(
@@ -253,12 +169,12 @@ public final class WorkflowRun: Sendable {
             workflow: workflow, directory: directory, board: board, journal: journal, events: events,
             registry: registry, renderer: TemplateRenderer(inputs: setup.inputs.values, board: board),
             keptAnswers: KeptAnswers(workflow: workflow, output: Self.outputStepID(of: workflow)),
-            expander: setup.expander, clock: runClock,
+            expander: setup.expander, clock: runClock, jitter: jitter,
             runLimit: manifest.maxConcurrency.map { AsyncSemaphore(permits: $0) },
             networkLimit: registry.usesNetwork
                 ? request.networkConcurrencyCeiling.map { AsyncSemaphore(permits: $0) } : nil)
         executor.resume = resume
-        register(workflow.steps, in: journal, executor: executor, block: nil)
+        register(workflow.steps, in: journal, executor: executor)
         do { try journal.write(force: true) } catch { throw RunSetupError(error.message) }
         let resumption = resume.map { Resumption(plan: $0, earlierDuration: manifest.durationSeconds ?? 0) }
         return WorkflowRun(
@@ -302,44 +218,21 @@ public final class WorkflowRun: Sendable {
         journal.updateRun { manifest in
             manifest.status = .interrupted
             manifest.error = "interrupted"
-            manifest.endedAt = UTCTimestamp.iso8601(Date())
+            manifest.endedAt = UTCTimestamp.iso8601(clock.date())
         }
         _ = try? journal.write(force: true)
-        events.emit(.runFinished, status: RunStatus.interrupted.rawValue, error: "interrupted")
+        events.emit(.runFinished, status: .run(.interrupted), error: "interrupted")
         log.flush()
     }
 
     private func runSteps() async -> NodeOutcome {
         let root = ExecutionScope(parent: nil)
-        guard let timeout = workflow.timeout else {
-            return await executor.runList(workflow.steps, scope: root, after: nil)
+        let (outcome, timedOut) = await withDeadline(
+            workflow.timeout, clock: clock, onDeadline: { root.cancel(because: .timedOut) }
+        ) { [executor, workflow] in
+            await executor.runList(workflow.steps, scope: root, after: nil)
         }
-        // The run's deadline is a sibling of the steps: when it fires, the root scope
-        // records why, so whatever was running ends `timed_out` rather than `cancelled`.
-        enum Ending: Sendable {
-            case steps(NodeOutcome)
-            case deadline
-            case deadlineCancelled
-        }
-        return await withTaskGroup(of: Ending.self) { [executor, workflow, clock] group in
-            group.addTask { .steps(await executor.runList(workflow.steps, scope: root, after: nil)) }
-            group.addTask {
-                do { try await clock.sleep(for: timeout) } catch { return .deadlineCancelled }
-                root.cancel(because: .timedOut)
-                return .deadline
-            }
-            var outcome = NodeOutcome(status: .cancelled, chain: nil)
-            var timedOut = false
-            while let ending = await group.next() {
-                switch ending {
-                case .steps(let steps): outcome = steps
-                case .deadline: timedOut = true
-                case .deadlineCancelled: break
-                }
-                group.cancelAll()
-            }
-            return timedOut ? NodeOutcome(status: .timedOut, chain: outcome.chain) : outcome
-        }
+        return timedOut ? NodeOutcome(status: .timedOut, chain: outcome.chain) : outcome
     }
 
     private func finish(_ outcome: NodeOutcome, interrupted: Bool) -> RunSummary {
@@ -377,7 +270,7 @@ public final class WorkflowRun: Sendable {
         journal.updateRun { manifest in
             manifest.status = status
             manifest.error = error
-            manifest.endedAt = UTCTimestamp.iso8601(Date())
+            manifest.endedAt = UTCTimestamp.iso8601(clock.date())
             manifest.durationSeconds = (((resumption?.earlierDuration ?? 0) + wall.seconds) * 1000).rounded() / 1000
             manifest.result = resultPath == nil ? nil : "result.md"
             manifest.criticalPath = criticalPath.map {
@@ -386,7 +279,7 @@ public final class WorkflowRun: Sendable {
         }
         var writeError: String?
         do { try journal.write(force: true) } catch { writeError = error.message }
-        events.emit(.runFinished, status: status.rawValue, error: error ?? writeError, duration: wall)
+        events.emit(.runFinished, status: .run(status), error: error ?? writeError, duration: wall)
         log.flush()
 
         var counts: [NodeStatus: Int] = [:]
@@ -430,11 +323,11 @@ public final class WorkflowRun: Sendable {
         case .parallel, .map:
             var reason = "block '\(node.id)' \(status.pastTense)"
             if let summary = manifest.blocks.first(where: { $0.id == node.id })?.error { reason += ": \(summary)" }
-            let others = executor.renderer.failed(of: node.id)
-            if others != "none" {
-                let ids = others.split(separator: ",")
+            let ids = executor.renderer.failedBranches(of: node.id)
+            if !ids.isEmpty {
                 reason +=
-                    "; not succeeded: " + (ids.count > 8 ? ids.prefix(8).joined(separator: ",") + ", ..." : others)
+                    "; not succeeded: "
+                    + (ids.count > 8 ? ids.prefix(8).joined(separator: ", ") + ", ..." : ids.joined(separator: ", "))
             }
             return reason
         }
@@ -446,8 +339,8 @@ public final class WorkflowRun: Sendable {
 
     /// Registers every statically known step and block in declaration order, so run.json
     /// lists the whole run from the start; map branches join when their map expands.
-    private static func register(_ nodes: [StepNode], in journal: RunJournal, executor: NodeExecutor, block: String?) {
-        for node in nodes {
+    private static func register(_ nodes: [StepNode], in journal: RunJournal, executor: NodeExecutor) {
+        nodes.walk(from: nil as String?) { node, block in
             switch node {
             case .step(let step):
                 let settings = StepSettings(step: step, workflow: executor.workflow)
@@ -455,16 +348,12 @@ public final class WorkflowRun: Sendable {
                     step.id, block: block, provider: settings.providerName,
                     model: executor.modelName(settings: settings))
             case .sequence(let lane):
-                journal.registerBlock(lane.id, kind: "sequence", branches: lane.steps.count, required: lane.steps.count)
-                register(lane.steps, in: journal, executor: executor, block: lane.id)
+                journal.registerBlock(lane.id, kind: .sequence, branches: lane.steps.count, required: lane.steps.count)
             case .parallel(let parallel):
                 journal.registerBlock(
-                    parallel.id, kind: "parallel", branches: parallel.width,
+                    parallel.id, kind: .parallel, branches: parallel.width,
                     required: parallel.policy.minSuccess.required(of: parallel.width))
-                switch parallel.branches {
-                case .steps(let children):
-                    register(children, in: journal, executor: executor, block: parallel.id)
-                case .repeat(let count, let step):
+                if case .repeat(let count, let step) = parallel.branches {
                     let settings = StepSettings(step: step, workflow: executor.workflow)
                     for index in 0..<count {
                         journal.registerStep(
@@ -473,9 +362,10 @@ public final class WorkflowRun: Sendable {
                     }
                 }
             case .map(let map):
-                journal.registerBlock(map.id, kind: "map", branches: 0, required: 0)
+                journal.registerBlock(map.id, kind: .map, branches: 0, required: 0)
                 journal.registerMap(map.id)
             }
+            return node.id
         }
     }
 
@@ -483,14 +373,10 @@ public final class WorkflowRun: Sendable {
     /// that is a FIFO, too large, or outside the folder costs no request. Maps check them
     /// again when they expand.
     private static func checkMapFiles(in nodes: [StepNode], with expander: MapExpander) throws(RunSetupError) {
-        for node in nodes {
-            switch node {
-            case .step: continue
-            case .sequence(let lane): try checkMapFiles(in: lane.steps, with: expander)
-            case .parallel(let block):
-                if case .steps(let children) = block.branches { try checkMapFiles(in: children, with: expander) }
-            case .map(let map):
-                do { try expander.check(map.source.value) } catch { throw RunSetupError(error.message) }
+        try nodes.walk { (node) throws(RunSetupError) in
+            guard case .map(let map) = node else { return }
+            do throws(TemplateRenderError) { try expander.check(map.source.value) } catch {
+                throw RunSetupError(error.message)
             }
         }
     }
@@ -498,21 +384,9 @@ public final class WorkflowRun: Sendable {
     /// Every provider some step will call.
     static func usedProviders(in workflow: Workflow) -> Set<String> {
         var names: Set<String> = []
-        func visit(_ nodes: [StepNode]) {
-            for node in nodes {
-                switch node {
-                case .step(let step): names.insert(StepSettings(step: step, workflow: workflow).providerName)
-                case .sequence(let lane): visit(lane.steps)
-                case .parallel(let block):
-                    switch block.branches {
-                    case .steps(let children): visit(children)
-                    case .repeat(_, let step): names.insert(StepSettings(step: step, workflow: workflow).providerName)
-                    }
-                case .map(let map): names.insert(StepSettings(step: map.step, workflow: workflow).providerName)
-                }
-            }
+        workflow.steps.walk { node in
+            if let step = node.requestStep { names.insert(StepSettings(step: step, workflow: workflow).providerName) }
         }
-        visit(workflow.steps)
         return names
     }
 }

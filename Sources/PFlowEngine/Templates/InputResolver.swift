@@ -21,8 +21,35 @@ public struct ResolvedInputs: Sendable, Hashable {
 /// any request is sent: unknown names and missing required inputs stop the run (exit 2).
 ///
 /// Paths typed on the command line are relative to the working directory; a file input's
-/// default, written in the workflow, is relative to the workflow file's folder.
-enum InputResolver {
+/// default, written in the workflow, is relative to the workflow file's folder
+/// (`source(of:...)`, which `plan` also asks to count a map over a file input).
+public enum InputResolver {
+    /// Where a declared input's value comes from, before anything is read.
+    public enum Source: Sendable, Hashable {
+        case text(String)
+        /// `written` as given, `absolute` resolved against the folder it is relative to.
+        case file(absolute: String, written: String)
+    }
+
+    /// The one rule for where an input's value comes from: `--input-file`, then `--input`,
+    /// then the declared default; nil when none gives one.
+    public static func source(
+        of input: InputSpec, values given: [String: String], files: [String: String] = [:],
+        workflowDirectory: String, workingDirectory: String
+    ) -> Source? {
+        func file(_ path: String, relativeTo base: String) -> Source {
+            .file(absolute: path.hasPrefix("/") ? path : base + "/" + path, written: path)
+        }
+        if let path = files[input.name] { return file(path, relativeTo: workingDirectory) }
+        if let value = given[input.name] {
+            return input.isFile ? file(value, relativeTo: workingDirectory) : .text(value)
+        }
+        if let value = input.defaultValue {
+            return input.isFile ? file(value, relativeTo: workflowDirectory) : .text(value)
+        }
+        return nil
+    }
+
     static func resolve(
         declared: [InputSpec], values given: [String: String], files: [String: String],
         workflowDirectory: String, workingDirectory: String
@@ -42,27 +69,20 @@ enum InputResolver {
         var resolved = ResolvedInputs()
         for input in declared {
             do throws(RunSetupError) {
-                if let path = files[input.name] {
-                    try resolved.read(input.name, at: path, relativeTo: workingDirectory)
-                } else if let value = given[input.name] {
-                    if input.isFile {
-                        try resolved.read(input.name, at: value, relativeTo: workingDirectory)
-                    } else {
-                        resolved.values[input.name] = value
-                        resolved.recorded[input.name] = value
-                    }
-                } else if let value = input.defaultValue {
-                    if input.isFile {
-                        try resolved.read(input.name, at: value, relativeTo: workflowDirectory)
-                    } else {
-                        resolved.values[input.name] = value
-                        resolved.recorded[input.name] = value
-                    }
-                } else if input.required {
+                let origin = source(
+                    of: input, values: given, files: files, workflowDirectory: workflowDirectory,
+                    workingDirectory: workingDirectory)
+                switch origin {
+                case .file(let absolute, let written)?:
+                    try resolved.read(input.name, at: absolute, written: written)
+                case .text(let value)?:
+                    resolved.values[input.name] = value
+                    resolved.recorded[input.name] = value
+                case nil where input.required:
                     problems.append(
                         "missing required input '\(input.name)': pass --input \(input.name)=\(input.isFile ? "PATH" : "VALUE")"
                     )
-                } else {
+                case nil:
                     resolved.values[input.name] = ""
                 }
             } catch {
@@ -90,8 +110,7 @@ enum InputResolver {
 extension ResolvedInputs {
     /// Reads a file input and records its absolute path, so `pflow resume` finds the file
     /// again from any working directory.
-    fileprivate mutating func read(_ name: String, at path: String, relativeTo base: String) throws(RunSetupError) {
-        let absolute = path.hasPrefix("/") ? path : base + "/" + path
+    fileprivate mutating func read(_ name: String, at absolute: String, written path: String) throws(RunSetupError) {
         values[name] = try InputResolver.read(absolute, as: path, for: name)
         recorded[name] = absolute
         fromFiles.append(name)

@@ -2,12 +2,13 @@ import Foundation
 import PFlowSpec
 
 /// Turns a `map`'s `over:` into its items when the map is reached, so a glob sees the files
-/// that exist then. Relative paths are resolved against the workflow file's folder.
+/// that exist then. Where the files are and whether they may be used is `MapFiles`' rule;
+/// how text becomes items is `LineCounter`'s.
 ///
 /// Validation checked the files when the run started, but they may have changed since, so
-/// every file is checked again here as it is used: its real path (symlinks resolved) must be
-/// inside the workflow's folder unless `allowOutside` (`--allow-outside`), and it must be a
-/// regular file of at most `RegularFile.maxBytes`, so a FIFO cannot hang the run.
+/// every file is checked again here as it is used: inside the workflow's folder unless
+/// `allowOutside` (`--allow-outside`), and a regular file of at most
+/// `RegularFile.maxBytes`, so a FIFO cannot hang the run.
 struct MapExpander: Sendable {
     /// Absolute folder of the workflow file.
     var baseDirectory: String
@@ -59,67 +60,37 @@ struct MapExpander: Sendable {
         }
     }
 
+    private var files: MapFiles { MapFiles(folder: baseDirectory, allowOutside: allowOutside) }
+
     private func checkedLinesFile(_ file: String) throws(TemplateRenderError) -> String {
-        let absolute = resolve(file)
-        if !allowOutside {
-            try requireInside(absolute, shown: file, written: file, kind: "map lines file", folder: realFolder())
-        }
+        let absolute = files.resolve(file)
+        try requireInside([absolute], written: file, kind: "map lines file")
         return absolute
     }
 
-    private func resolve(_ path: String) -> String {
-        path.hasPrefix("/") ? path : baseDirectory + "/" + path
+    private func requireInside(_ paths: [String], written: String, kind: String) throws(TemplateRenderError) {
+        if let error = files.outside(paths, written: written) { throw Self.renderError(error, kind: kind) }
     }
 
-    private func realFolder() -> String { RegularFile.realPath(baseDirectory) ?? baseDirectory }
-
-    /// A path that does not resolve (missing, a dangling link) is left to the read, which
-    /// names the real problem.
-    private func requireInside(
-        _ absolute: String, shown: String, written: String, kind: String, folder: String
-    ) throws(TemplateRenderError) {
-        guard let real = RegularFile.realPath(absolute), !MapPaths.contains(real, in: folder) else { return }
-        throw TemplateRenderError(
-            "\(kind) '\(written)' reaches outside the workflow's folder: '\(shown)' resolves to '\(real)'; "
-                + "pass --allow-outside to allow it")
+    private static func renderError(_ error: MapFileError, kind: String) -> TemplateRenderError {
+        switch error {
+        case .outside: TemplateRenderError(([kind + " " + error.message] + error.notes).joined(separator: "; "))
+        case .globFailed: TemplateRenderError(error.message)
+        }
     }
 
     private func lineItems(_ text: String) -> [MapItem] {
-        var items: [MapItem] = []
-        for line in text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline) {
-            let item = String(line)
-            guard !item.allSatisfy(\.isWhitespace) else { continue }
-            items.append(MapItem(index: items.count, name: item, path: "", content: .text(item)))
+        LineCounter.items(in: text).enumerated().map { index, item in
+            MapItem(index: index, name: item, path: "", content: .text(item))
         }
-        return items
     }
 
     private func globItems(_ pattern: String) throws(TemplateRenderError) -> [MapItem] {
-        let prefix = pattern.hasPrefix("/") ? "" : MapPaths.escapedForGlob(baseDirectory) + "/"
-        var matches = glob_t()
-        defer { globfree(&matches) }
-        let status = glob(prefix + pattern, GLOB_MARK, nil, &matches)
-        if status == GLOB_NOMATCH { return [] }
-        guard status == 0 else {
-            throw TemplateRenderError("map glob '\(pattern)' failed (glob error \(status))")
-        }
-        let strip = pattern.hasPrefix("/") ? "" : baseDirectory + "/"
-        let folder = allowOutside ? nil : realFolder()
-        var paths: [String] = []
-        for index in 0..<Int(matches.gl_pathc) {
-            guard let cPath = matches.gl_pathv[index] else { continue }
-            let absolute = String(cString: cPath)
-            // GLOB_MARK puts a slash after directories: the map is over files.
-            if absolute.hasSuffix("/") { continue }
-            if let folder {
-                let relative = absolute.hasPrefix(strip) ? String(absolute.dropFirst(strip.count)) : absolute
-                try requireInside(absolute, shown: relative, written: pattern, kind: "map glob", folder: folder)
-            }
-            paths.append(absolute)
-        }
-        paths.sort()
+        let paths: [String]
+        do { paths = try files.matches(of: pattern) } catch { throw Self.renderError(error, kind: "map glob") }
+        try requireInside(paths, written: pattern, kind: "map glob")
         return paths.enumerated().map { index, absolute in
-            let relative = absolute.hasPrefix(strip) ? String(absolute.dropFirst(strip.count)) : absolute
+            let relative = pattern.hasPrefix("/") ? absolute : files.shown(absolute)
             let name = relative.split(separator: "/").last.map(String.init) ?? relative
             return MapItem(index: index, name: name, path: relative, content: .file(absolute))
         }

@@ -33,7 +33,9 @@ struct TemplateRenderer: Sendable {
             return value
         case .stepOutput(let id): return text(of: id)
         case .blockOutputs(let id): return outputs(of: id)
-        case .blockFailed(let id): return failed(of: id)
+        case .blockFailed(let id):
+            let failed = failedBranches(of: id)
+            return failed.isEmpty ? "none" : failed.joined(separator: ", ")
         case .mapItem(let variable, let field):
             guard let item, item.name == variable else {
                 throw TemplateRenderError("'{{ \(reference.expression) }}' is not inside a map binding '\(variable)'")
@@ -51,9 +53,12 @@ struct TemplateRenderer: Sendable {
         return ""
     }
 
-    /// Every successful branch under a `## id` heading, in declaration (or index) order.
+    /// Every successful branch (a lane's items) under a `## id` heading, in declaration
+    /// (or index) order.
     func outputs(of blockID: String) -> String {
-        guard let branches = board.settlement(of: blockID)?.branches else { return "" }
+        guard let settlement = board.settlement(of: blockID),
+            let branches = settlement.branches ?? settlement.laneItems
+        else { return "" }
         var sections: [String] = []
         for branch in branches where board.settlement(of: branch)?.status == .succeeded {
             sections.append("## \(branch)\n\n" + trimmingTrailingNewlines(text(of: branch)))
@@ -61,11 +66,10 @@ struct TemplateRenderer: Sendable {
         return sections.joined(separator: "\n\n")
     }
 
-    /// Ids of branches that failed, timed out, were cancelled or skipped; `none` if all succeeded.
-    func failed(of blockID: String) -> String {
-        guard let branches = board.settlement(of: blockID)?.branches else { return "none" }
-        let failed = branches.filter { board.settlement(of: $0)?.status != .succeeded }
-        return failed.isEmpty ? "none" : failed.joined(separator: ", ")
+    /// Ids of branches that failed, timed out, were cancelled or skipped.
+    func failedBranches(of blockID: String) -> [String] {
+        guard let branches = board.settlement(of: blockID)?.branches else { return [] }
+        return branches.filter { board.settlement(of: $0)?.status != .succeeded }
     }
 
     private func trimmingTrailingNewlines(_ text: String) -> String {

@@ -6,7 +6,7 @@ extension WorkflowDecoder {
     ]
     /// Anthropic's floor for extended thinking's `budget_tokens`.
     static let minThinkingBudget = 1024
-    static let blockKinds = ["parallel", "sequence", "map"]
+    static let blockKinds = BlockKind.allCases.map(\.rawValue)
     static let parallelKeys = [
         "id", "steps", "repeat", "step", "min_success", "stragglers", "timeout", "max_concurrency", "needs",
     ]

@@ -9,17 +9,27 @@ public struct Diagnostic: Sendable, Hashable, Codable {
         case note
     }
 
+    /// Names the few findings a client acts on by kind, so none matches message text.
+    public enum Code: String, Sendable, Hashable, Codable {
+        /// A provider's `api_key_env` names an unset variable: moot when `--mock` sends nothing.
+        case apiKeyNotSet
+    }
+
     public var severity: Severity
     public var message: String
     public var location: SourceLocation
     /// Extra lines printed under the message: "did you mean 'x'?", "declared here".
     public var notes: [String]
+    public var code: Code?
 
-    public init(_ severity: Severity, _ message: String, at location: SourceLocation, notes: [String] = []) {
+    public init(
+        _ severity: Severity, _ message: String, at location: SourceLocation, notes: [String] = [], code: Code? = nil
+    ) {
         self.severity = severity
         self.message = message
         self.location = location
         self.notes = notes
+        self.code = code
     }
 
     public static func error(_ message: String, at location: SourceLocation, notes: [String] = []) -> Diagnostic {

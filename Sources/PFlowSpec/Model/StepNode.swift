@@ -1,3 +1,10 @@
+/// The kinds of block a step list can hold, as the file spells them.
+public enum BlockKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case parallel
+    case sequence
+    case map
+}
+
 /// One item of a step list: a single request, or a block of them.
 public indirect enum StepNode: Sendable {
     case step(StepSpec)
@@ -32,6 +39,56 @@ public indirect enum StepNode: Sendable {
         case .sequence(let s): s.needs
         case .map(let m): m.needs
         }
+    }
+
+    /// The nodes declared inside this one: a lane's items, a parallel block's children.
+    /// Repeat and map branches are not declared nodes; `requestStep` is what they send.
+    public var children: [StepNode] {
+        switch self {
+        case .step, .map: []
+        case .sequence(let lane): lane.steps
+        case .parallel(let block):
+            switch block.branches {
+            case .steps(let children): children
+            case .repeat: []
+            }
+        }
+    }
+
+    /// The step this node itself sends: a step's own, or the one every branch of a repeat
+    /// or map sends. Nil for lanes and for parallel blocks of declared children.
+    public var requestStep: StepSpec? {
+        switch self {
+        case .step(let step): step
+        case .map(let map): map.step
+        case .sequence: nil
+        case .parallel(let block):
+            switch block.branches {
+            case .steps: nil
+            case .repeat(_, let step): step
+            }
+        }
+    }
+}
+
+extension [StepNode] {
+    /// Visits every node, depth first in declaration order, a node before what it holds.
+    /// `visit` gets the value its parent's visit returned (`context` at the top) and
+    /// returns the one its own children get: the enclosing block, whether an ancestor is
+    /// kept or failed. The one walk over a tree; nesting is capped by the YAML layer, so
+    /// the recursion is bounded.
+    public func walk<Context, Failure: Error>(
+        from context: Context, _ visit: (StepNode, Context) throws(Failure) -> Context
+    ) throws(Failure) {
+        for node in self {
+            let inner = try visit(node, context)
+            try node.children.walk(from: inner, visit)
+        }
+    }
+
+    /// Visits every node, depth first in declaration order, a node before what it holds.
+    public func walk<Failure: Error>(_ visit: (StepNode) throws(Failure) -> Void) throws(Failure) {
+        try walk(from: ()) { (node, _) throws(Failure) in try visit(node) }
     }
 }
 

@@ -116,11 +116,7 @@ struct WorkflowValidator {
             }
             declared[id] = Declared(kind: Declared.Kind(node), location: node.location)
         }
-        switch node {
-        case .parallel(let p): if case .steps(let children) = p.branches { children.forEach { declare($0) } }
-        case .sequence(let s): s.steps.forEach { declare($0) }
-        case .step, .map: break
-        }
+        node.children.forEach { declare($0) }
     }
 
     // MARK: Providers
@@ -136,9 +132,10 @@ struct WorkflowValidator {
         for provider in workflow.providers {
             if let variable = provider.apiKeyEnv, provider.kind != .mock, (environment[variable] ?? "").isEmpty {
                 report(
-                    .warning(
+                    Diagnostic(
+                        .warning,
                         "environment variable '\(variable)' for provider '\(provider.name)' is not set; 'pflow run' will refuse to start",
-                        at: provider.apiKeyEnvLocation ?? provider.location))
+                        at: provider.apiKeyEnvLocation ?? provider.location, code: .apiKeyNotSet))
             }
             if let host = Self.insecureHost(provider) {
                 report(
@@ -161,8 +158,7 @@ struct WorkflowValidator {
             hostAndPort.hasPrefix("[")
             ? String(hostAndPort.dropFirst().prefix { $0 != "]" })
             : String(hostAndPort.prefix { $0 != ":" })
-        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.") || host.hasSuffix(".localhost")
-        return loopback ? nil : host
+        return LoopbackHost.contains(host) ? nil : host
     }
 
     /// Providers each step will use, for the unknown-provider and missing-model checks.
@@ -357,14 +353,8 @@ struct WorkflowValidator {
     /// Every map in the file, found once: a reference outside any map looks them up.
     private static func maps(in workflow: Workflow) -> [MapSpec] {
         var maps: [MapSpec] = []
-        var pending = workflow.steps
-        while let node = pending.popLast() {
-            switch node {
-            case .map(let map): maps.append(map)
-            case .parallel(let p): if case .steps(let children) = p.branches { pending += children }
-            case .sequence(let s): pending += s.steps
-            case .step: break
-            }
+        workflow.steps.walk { node in
+            if case .map(let map) = node { maps.append(map) }
         }
         return maps
     }

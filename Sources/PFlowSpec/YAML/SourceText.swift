@@ -2,13 +2,15 @@
 /// turned into each other.
 ///
 /// Columns count Unicode scalars, as libyaml's marks do, and line breaks are libyaml's:
-/// LF, CR LF, CR, NEL, LS and PS.
-struct SourceText: Sendable {
+/// LF, CR LF, CR, NEL, LS and PS. This is the one line table: whatever shows a line of a
+/// workflow (the CLI's caret under a diagnostic) asks it, so the line shown is the line
+/// the mark means.
+public struct SourceText: Sendable {
     let bytes: [UInt8]
     /// Byte offset at which each 0-based line starts.
     let lineStarts: [Int]
 
-    init(_ bytes: [UInt8]) {
+    public init(_ bytes: [UInt8]) {
         self.bytes = bytes
         let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
         var starts = [bytes.starts(with: bom) ? 3 : 0]
@@ -34,6 +36,16 @@ struct SourceText: Sendable {
         case 0xE2 where i + 2 < b.count && b[i + 1] == 0x80 && (b[i + 2] == 0xA8 || b[i + 2] == 0xA9): return 3
         default: return 0
         }
+    }
+
+    /// The 1-based line without its line break, or nil past the end.
+    public func line(_ number: Int) -> String? {
+        guard number >= 1, number <= lineStarts.count else { return nil }
+        let start = lineStarts[number - 1]
+        let limit = number < lineStarts.count ? lineStarts[number] : bytes.count
+        var end = start
+        while end < limit && Self.lineBreakWidth(bytes, at: end) == 0 { end += 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     private static func isContinuationByte(_ byte: UInt8) -> Bool { byte & 0xC0 == 0x80 }

@@ -30,9 +30,36 @@ final class ScratchDirectory: Sendable {
 
 /// Collects the events a run emits, in order.
 final class EventRecorder: RunObserver {
-    private let events = Mutex<[RunEvent]>([])
-    func runDidEmit(_ event: RunEvent) { events.withLock { $0.append(event) } }
-    var all: [RunEvent] { events.withLock { $0 } }
+    private struct State {
+        var events: [RunEvent] = []
+        var waiters: [(kind: RunEvent.Kind, step: String, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let state = Mutex(State())
+
+    func runDidEmit(_ event: RunEvent) {
+        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.events.append(event)
+            let matching = state.waiters.filter { $0.kind == event.kind && $0.step == event.stepID }
+            state.waiters.removeAll { $0.kind == event.kind && $0.step == event.stepID }
+            return matching.map(\.continuation)
+        }
+        for continuation in woken { continuation.resume() }
+    }
+
+    var all: [RunEvent] { state.withLock { $0.events } }
+
+    /// Returns once `step` has emitted an event of `kind`.
+    func waitFor(_ kind: RunEvent.Kind, _ step: String) async {
+        await withCheckedContinuation { continuation in
+            let seen = state.withLock { state -> Bool in
+                if state.events.contains(where: { $0.kind == kind && $0.stepID == step }) { return true }
+                state.waiters.append((kind, step, continuation))
+                return false
+            }
+            if seen { continuation.resume() }
+        }
+    }
 
     /// Index of the first event of `kind` for `step`.
     func index(of kind: RunEvent.Kind, _ step: String) -> Int? {
@@ -41,20 +68,27 @@ final class EventRecorder: RunObserver {
 }
 
 /// Runs a workflow in a scratch folder with the given providers standing in by name.
+///
+/// Timestamps are a fixed date and the backoff's jitter is `jitter` (0 by default), so the
+/// delays and records a test reads do not depend on chance or the day.
 struct TestRun {
+    static let date = Date(timeIntervalSince1970: 1_767_225_600)
+
     let scratch = ScratchDirectory()
     let recorder = EventRecorder()
 
     func run(
         _ workflow: Workflow, providers: [String: any LLMProvider] = [:], inputs: [String: String] = [:],
-        clock: any Clock<Duration> = ContinuousClock(), maxConcurrency: Int? = nil
+        clock: any Clock<Duration> = ContinuousClock(), jitter: Double = 0, maxConcurrency: Int? = nil
     ) async throws -> (summary: RunSummary, run: WorkflowRun) {
         var workflow = workflow
         if !workflow.file.hasPrefix("/") { workflow.file = scratch.path + "/" + workflow.file }
         let request = RunRequest(
-            workflow: workflow, inputs: inputs, outputRoot: scratch.path + "/runs", maxConcurrency: maxConcurrency,
+            workflow: try workflow.compiled(), inputs: inputs, outputRoot: scratch.path + "/runs",
+            maxConcurrency: maxConcurrency,
             environment: [:], workingDirectory: scratch.path, providerOverrides: providers)
-        let run = try WorkflowRun.prepare(request, clock: clock, observer: recorder)
+        let run = try WorkflowRun.prepare(
+            request, clock: RunClock(clock, date: { Self.date }), jitter: { jitter }, observer: recorder)
         let summary = await run.execute()
         return (summary, run)
     }

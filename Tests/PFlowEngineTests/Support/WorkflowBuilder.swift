@@ -1,5 +1,6 @@
 import Foundation
 import PFlowSpec
+import Testing
 
 /// Hand-built workflows for engine tests, independent of the YAML loader.
 enum Build {
@@ -88,7 +89,11 @@ enum Build {
         defaults: StepDefaults = StepDefaults(), maxConcurrency: Int? = nil, timeout: Duration? = nil,
         output: String? = nil
     ) -> Workflow {
-        Workflow(
+        // Valid as a file would be: a declared provider, and a default for steps naming none.
+        let providers = providers.isEmpty ? [mock()] : providers
+        var defaults = defaults
+        if defaults.provider == nil { defaults.provider = providers[0].name }
+        return Workflow(
             file: file, name: "test", inputs: inputs, providers: providers, defaults: defaults,
             maxConcurrency: maxConcurrency, timeout: timeout, steps: steps, output: output.map { Located($0, at: here) }
         )
@@ -98,5 +103,14 @@ enum Build {
         -> ProviderSpec
     {
         ProviderSpec(name: name, kind: .mock, maxConcurrency: maxConcurrency, mock: settings, location: here)
+    }
+}
+
+extension Workflow {
+    /// The form the engine accepts: a workflow built in code goes through the same checks
+    /// as a file, and the test stops if they fail.
+    func compiled() throws -> CompiledWorkflow {
+        let compilation = WorkflowCompiler.compile(self)
+        return try #require(compilation.compiled, "\(compilation.diagnostics.map(\.rendered))")
     }
 }

@@ -1,12 +1,11 @@
 import Foundation
-import PFlowEngine
 
-/// Counts the non-blank lines of a file, as a map over `lines:` would make items of them,
-/// without holding the file in memory: a million-line file costs one 64 KB buffer.
+/// The one rule for the items of a map over `lines:` or an input: one item per line that
+/// is not blank. Lines end at any Unicode line break (LF, CR, CR LF, VT, FF, NEL, LS, PS).
 ///
-/// Lines end at any Unicode line break (LF, CR, CR LF, VT, FF, NEL, LS, PS), and a line
-/// of only whitespace is no item, as in the run.
-struct LineCounter {
+/// `items(in:)` makes the run's items; `count(file:)` counts them without holding the file
+/// in memory, for `validate` and `plan`: a million-line file costs one 64 KB buffer.
+public struct LineCounter {
     private(set) var count = 0
     private var lineHasContent = false
     /// The start of a UTF-8 sequence cut by the end of the previous chunk.
@@ -14,9 +13,36 @@ struct LineCounter {
 
     static let chunkSize = 1 << 16
 
+    /// The non-blank lines of `text`, in order, without their line breaks.
+    public static func items(in text: String) -> [String] {
+        var items: [String] = []
+        var line = String.UnicodeScalarView()
+        var hasContent = false
+        for scalar in text.unicodeScalars {
+            if isLineBreak(scalar) {
+                if hasContent { items.append(String(line)) }
+                line = String.UnicodeScalarView()
+                hasContent = false
+            } else {
+                line.append(scalar)
+                if !scalar.properties.isWhitespace { hasContent = true }
+            }
+        }
+        if hasContent { items.append(String(line)) }
+        return items
+    }
+
+    /// CR LF ends a line at the CR; the LF then ends an empty one, which is no item.
+    static func isLineBreak(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}": true
+        default: false
+        }
+    }
+
     /// The count for a file, or why it cannot be read (checked before reading a byte). A
     /// file the run would refuse by its size is not counted either.
-    static func count(file path: String) -> Result<Int, RegularFile.Problem> {
+    public static func count(file path: String) -> Result<Int, RegularFile.Problem> {
         switch RegularFile.size(of: path) {
         case .failure(let problem): return .failure(problem)
         case .success(let size) where size > RegularFile.maxBytes:
@@ -38,7 +64,7 @@ struct LineCounter {
         return .success(counter.finish())
     }
 
-    static func count(text: String) -> Int {
+    public static func count(text: String) -> Int {
         var counter = LineCounter()
         counter.feed(Array(text.utf8))
         return counter.finish()
@@ -66,13 +92,11 @@ struct LineCounter {
     }
 
     private mutating func consume(_ scalar: Unicode.Scalar) {
-        switch scalar {
-        // CR LF ends a line at the CR; the LF then ends an empty one, which is not counted.
-        case "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}":
+        if Self.isLineBreak(scalar) {
             if lineHasContent { count += 1 }
             lineHasContent = false
-        default:
-            if !scalar.properties.isWhitespace { lineHasContent = true }
+        } else if !scalar.properties.isWhitespace {
+            lineHasContent = true
         }
     }
 
