@@ -16,6 +16,8 @@ struct MockAnswerShape {
     var reasoningTokens: Int?
     /// Anthropic extended thinking: a `thinking` block before the text.
     var thinking = false
+    /// Input tokens reported as prompt-cache reads (at most the whole input).
+    var cachedTokens: Int?
 }
 
 /// Builds response bodies that look like the real APIs' — successes and failures.
@@ -25,6 +27,7 @@ enum MockBodies {
     ) -> Data {
         let text = shape.content == .empty ? "" : answer(to: prompt, maxTokens: maxTokens)
         let inputTokens = tokens(system) + tokens(prompt)
+        let cachedTokens = shape.cachedTokens.map { min(max($0, 0), inputTokens) }
         let texts = shape.content == .parts ? halves(text) : [text]
         let quotedTexts = texts.map { shape.surrogate ? withLoneSurrogate(jsonString($0)) : jsonString($0) }
         let quotedModel = jsonString(model)
@@ -44,8 +47,10 @@ enum MockBodies {
                 ? "[]"
                 : #"[{"index":0,"message":{"role":"assistant","content":\#(content)},"finish_reason":"\#(finish)"}]"#
             // OpenAI counts reasoning tokens inside completion_tokens and itemises them.
+            // Cached tokens are part of prompt_tokens, itemised beside it.
             let details =
-                shape.reasoningTokens.map { #","completion_tokens_details":{"reasoning_tokens":\#($0)}"# } ?? ""
+                (shape.reasoningTokens.map { #","completion_tokens_details":{"reasoning_tokens":\#($0)}"# } ?? "")
+                + (cachedTokens.map { #","prompt_tokens_details":{"cached_tokens":\#($0)}"# } ?? "")
             body =
                 #"{"id":"chatcmpl-mock-\#(seq)","object":"chat.completion","created":\#(Int(Date().timeIntervalSince1970)),"model":\#(quotedModel),"choices":\#(choices),"usage":{"prompt_tokens":\#(inputTokens),"completion_tokens":\#(outputTokens),"total_tokens":\#(inputTokens + outputTokens)\#(details)}}"#
         case .anthropic:
@@ -60,8 +65,10 @@ enum MockBodies {
             }
             let content = shape.emptyChoices ? "[]" : "[" + blocks.joined(separator: ",") + "]"
             let stopReason = shape.finish == .length ? "max_tokens" : "end_turn"
+            // Anthropic counts cache reads beside input_tokens, not inside them.
+            let cacheRead = cachedTokens.map { #","cache_read_input_tokens":\#($0)"# } ?? ""
             body =
-                #"{"id":"msg_mock_\#(seq)","type":"message","role":"assistant","model":\#(quotedModel),"content":\#(content),"stop_reason":"\#(stopReason)","stop_sequence":null,"usage":{"input_tokens":\#(inputTokens),"output_tokens":\#(outputTokens)}}"#
+                #"{"id":"msg_mock_\#(seq)","type":"message","role":"assistant","model":\#(quotedModel),"content":\#(content),"stop_reason":"\#(stopReason)","stop_sequence":null,"usage":{"input_tokens":\#(inputTokens - (cachedTokens ?? 0)),"output_tokens":\#(outputTokens)\#(cacheRead)}}"#
         }
         return Data(body.utf8)
     }

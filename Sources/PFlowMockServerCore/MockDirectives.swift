@@ -34,6 +34,8 @@ struct MockDirectives: Equatable {
     /// A lone surrogate escape (`\ud800`) inside the answer text.
     var surrogate = false
     var encoding: MockContentEncoding?
+    /// Input tokens the usage reports as read from the prompt cache.
+    var cached: Int?
     /// Directives the server did not understand; answered with a 400 so typos are loud.
     var unknown: [String] = []
 
@@ -114,6 +116,12 @@ struct MockDirectives: Equatable {
         case ("huge", let value?):
             huge =
                 MockUnits.byteCount(value)
+                ?? {
+                    unknown.append(token); return nil
+                }()
+        case ("cached", let value?):
+            cached =
+                Int(value)
                 ?? {
                     unknown.append(token); return nil
                 }()

@@ -7,6 +7,13 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Requests in flight at once, over the workflow's max_concurrency.")
     var maxConcurrency: Int?
 
+    @Option(
+        help: """
+            A cap in dollars on the run's spend: a new run takes the lower of this and the workflow's \
+            budget.max_cost; a resumed run takes this instead, to go on with a higher cap.
+            """)
+    var maxCost: Double?
+
     @Flag(help: "Swap every provider for the offline mock (keeping its limits): no network, no keys.")
     var mock = false
 
@@ -24,6 +31,9 @@ struct ExecutionOptions: ParsableArguments {
 
     func validate() throws {
         if let maxConcurrency, maxConcurrency < 1 { throw ValidationError("--max-concurrency must be at least 1") }
+        if let maxCost, !(maxCost >= 0 && maxCost.isFinite) {
+            throw ValidationError("--max-cost must be a number of dollars, 0 or more")
+        }
         if json && quiet { throw ValidationError("--json and --quiet cannot be combined") }
     }
 

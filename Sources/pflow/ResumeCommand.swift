@@ -46,6 +46,7 @@ struct ResumeCommand: AsyncParsableCommand {
         let fileLimit = OpenFileLimit.raiseToHardLimit()
         let request = RunRequest(
             workflow: workflow, maxConcurrency: options.maxConcurrency ?? prior.manifest.maxConcurrency,
+            maxCost: options.maxCost ?? prior.manifest.budget?.maxCost,
             mockProviders: mockProviders,
             networkConcurrencyCeiling: OpenFileLimit.requestCeiling(forLimit: fileLimit), source: workflowFile.source,
             allowOutside: options.allowOutside)

@@ -44,7 +44,7 @@ struct RunCommand: AsyncParsableCommand {
         let request = RunRequest(
             workflow: workflow, inputs: try Self.pairs(inputs, option: "--input", value: "VALUE"),
             inputFiles: try Self.pairs(inputFiles, option: "--input-file", value: "PATH"), outputRoot: outputRoot,
-            maxConcurrency: options.maxConcurrency, mockProviders: options.mock,
+            maxConcurrency: options.maxConcurrency, maxCost: options.maxCost, mockProviders: options.mock,
             networkConcurrencyCeiling: OpenFileLimit.requestCeiling(forLimit: fileLimit), source: workflowFile.source,
             allowOutside: options.allowOutside)
 

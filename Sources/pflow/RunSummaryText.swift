@@ -31,9 +31,24 @@ struct RunSummaryText {
         lines.append(
             "  tokens        \(summary.usage.inputTokens) in, \(summary.usage.outputTokens) out"
                 + "  est. cost $\(String(format: "%.4f", summary.costUSD))")
+        if let budget = summary.budget { lines.append("  budget        " + Self.budget(budget)) }
         lines.append("  run           \(relative(summary.directory))")
         if let result = summary.resultPath { lines.append("  result        \(relative(result))") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `$0.0412 of $0.0500 spent, 58,000 of 400,000 tokens; stopped 25 attempts`.
+    static func budget(_ budget: RunManifest.BudgetState) -> String {
+        var parts: [String] = []
+        let spent = "$" + String(format: "%.4f", budget.spentCost)
+        parts.append(budget.maxCost.map { "\(spent) of $\(String(format: "%.4f", $0)) spent" } ?? "\(spent) spent")
+        if let maxTokens = budget.maxTokens { parts.append("\(budget.spentTokens) of \(maxTokens) tokens") }
+        var line = parts.joined(separator: ", ")
+        if budget.exceeded {
+            line +=
+                "; budget_exceeded: \(budget.refusedAttempts) attempt\(budget.refusedAttempts == 1 ? "" : "s") not sent"
+        }
+        return line
     }
 
     /// `brief → financials → synthesis`, the middle elided when long.

@@ -30,8 +30,13 @@ public struct AnthropicProvider: LLMProvider {
         let message = try endpoint.decode(MessagesResponse.self, from: response)
         // Thinking blocks come first and are not the answer; their tokens are in output_tokens.
         let text = message.content.filter { $0.type == "text" }.compactMap(\.text).joined()
+        // Anthropic counts cache reads and writes beside `input_tokens`, not in them: the
+        // input is their sum, so a run's token count means the same for both APIs.
+        let cacheRead = message.usage?.cache_read_input_tokens
+        let input =
+            (message.usage?.input_tokens ?? 0) + (cacheRead ?? 0) + (message.usage?.cache_creation_input_tokens ?? 0)
         let usage = TokenUsage(
-            inputTokens: message.usage?.input_tokens ?? 0, outputTokens: message.usage?.output_tokens ?? 0)
+            inputTokens: input, outputTokens: message.usage?.output_tokens ?? 0, cachedInputTokens: cacheRead)
         return try CompletionResponse(
             text: text, usage: usage, model: message.model, httpStatus: response.status,
             finishReason: message.stop_reason.map(FinishReason.init)
@@ -70,6 +75,8 @@ private struct MessagesResponse: Decodable {
     struct Usage: Decodable {
         var input_tokens: Int?
         var output_tokens: Int?
+        var cache_read_input_tokens: Int?
+        var cache_creation_input_tokens: Int?
     }
 
     var model: String?

@@ -59,18 +59,36 @@ public struct TokenUsage: Sendable, Hashable, Codable {
     public var outputTokens: Int
     /// The part of `outputTokens` a reasoning model spent thinking; nil when not reported.
     public var reasoningTokens: Int?
+    /// The part of `inputTokens` served from the provider's prompt cache (OpenAI's
+    /// `prompt_tokens_details.cached_tokens`, Anthropic's `cache_read_input_tokens`), priced
+    /// at `cached_input_per_mtok`; nil when not reported.
+    public var cachedInputTokens: Int?
 
-    public init(inputTokens: Int = 0, outputTokens: Int = 0, reasoningTokens: Int? = nil) {
+    public init(inputTokens: Int = 0, outputTokens: Int = 0, reasoningTokens: Int? = nil, cachedInputTokens: Int? = nil)
+    {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
         self.reasoningTokens = reasoningTokens
+        self.cachedInputTokens = cachedInputTokens
     }
 
     public static func + (a: TokenUsage, b: TokenUsage) -> TokenUsage {
-        let reasoning = a.reasoningTokens.map { $0 + (b.reasoningTokens ?? 0) } ?? b.reasoningTokens
-        return TokenUsage(
+        TokenUsage(
             inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens,
-            reasoningTokens: reasoning)
+            reasoningTokens: sum(a.reasoningTokens, b.reasoningTokens),
+            cachedInputTokens: sum(a.cachedInputTokens, b.cachedInputTokens))
+    }
+
+    /// Nil only when neither side reported the count.
+    private static func sum(_ a: Int?, _ b: Int?) -> Int? { a.map { $0 + (b ?? 0) } ?? b }
+
+    /// Input plus output, what a `max_tokens` budget counts.
+    public var total: Int { inputTokens + outputTokens }
+
+    /// What these tokens cost at `price`; nothing when the provider has none.
+    public func dollars(at price: ProviderSpec.Price?) -> Double {
+        price?.dollars(
+            inputTokens: inputTokens, cachedInputTokens: cachedInputTokens ?? 0, outputTokens: outputTokens) ?? 0
     }
 }
 
@@ -160,6 +178,8 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         case emptyOutput = "empty_output"
         /// An answer cut off at the output limit, with `on_truncated: fail`.
         case truncated
+        /// Not sent: the attempt's worst case did not fit in a budget (raised by the engine).
+        case budgetExceeded = "budget_exceeded"
     }
 
     public var kind: Kind
@@ -186,7 +206,7 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         // An empty answer that was not cut off is a glitch worth another sample; one that
         // spent the whole output limit would spend it again.
         case .emptyOutput: finishReason?.isTruncation != true
-        case .client, .invalidResponse, .cancelled, .configuration, .tls, .truncated: false
+        case .client, .invalidResponse, .cancelled, .configuration, .tls, .truncated, .budgetExceeded: false
         }
     }
 

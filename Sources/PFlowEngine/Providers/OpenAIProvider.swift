@@ -30,7 +30,8 @@ public struct OpenAIProvider: LLMProvider {
         }
         let usage = TokenUsage(
             inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0,
-            reasoningTokens: completion.usage?.completion_tokens_details?.reasoning_tokens)
+            reasoningTokens: completion.usage?.completion_tokens_details?.reasoning_tokens,
+            cachedInputTokens: completion.usage?.prompt_tokens_details?.cached_tokens)
         return try CompletionResponse(
             text: choice.message.content?.text ?? "", usage: usage, model: completion.model,
             httpStatus: response.status, finishReason: choice.finish_reason.map(FinishReason.init)
@@ -109,7 +110,13 @@ private struct ChatCompletion: Decodable {
             var reasoning_tokens: Int?
         }
 
+        /// Part of `prompt_tokens`, not beside them.
+        struct PromptDetails: Decodable {
+            var cached_tokens: Int?
+        }
+
         var prompt_tokens: Int?
+        var prompt_tokens_details: PromptDetails?
         var completion_tokens: Int?
         var completion_tokens_details: CompletionDetails?
     }

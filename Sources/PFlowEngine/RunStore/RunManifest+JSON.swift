@@ -54,6 +54,18 @@ extension RunManifest {
                 json.endArray()
                 json.endObject()
             }
+            if let budget {
+                json.beginObject("budget")
+                json.add("max_cost", budget.maxCost)
+                json.add("max_tokens", budget.maxTokens)
+                json.add("reserved_cost", budget.reservedCost)
+                json.add("reserved_tokens", budget.reservedTokens)
+                json.add("spent_cost", budget.spentCost)
+                json.add("spent_tokens", budget.spentTokens)
+                json.add("refused_attempts", budget.refusedAttempts)
+                json.add("exceeded", budget.exceeded)
+                json.endObject()
+            }
             json.beginObject("totals")
             json.add("steps", totals.steps)
             json.add("requests", totals.requests)

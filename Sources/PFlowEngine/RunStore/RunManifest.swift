@@ -88,6 +88,31 @@ public struct RunManifest: Sendable, Codable {
         }
     }
 
+    /// The run's budget: its caps, and what is reserved by attempts in flight and spent.
+    public struct BudgetState: Sendable, Codable, Hashable {
+        public var maxCost: Double?
+        public var maxTokens: Int?
+        public var reservedCost: Double
+        public var reservedTokens: Int
+        public var spentCost: Double
+        public var spentTokens: Int
+        /// Attempts not sent because they did not fit in a budget (the run's or a block's).
+        public var refusedAttempts: Int
+        /// A budget stopped work: some attempt was refused.
+        public var exceeded: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case exceeded
+            case maxCost = "max_cost"
+            case maxTokens = "max_tokens"
+            case reservedCost = "reserved_cost"
+            case reservedTokens = "reserved_tokens"
+            case spentCost = "spent_cost"
+            case spentTokens = "spent_tokens"
+            case refusedAttempts = "refused_attempts"
+        }
+    }
+
     public struct CriticalPath: Sendable, Codable {
         /// The longest chain of actual step durations, each step after what it waited for.
         public var seconds: Double
@@ -118,9 +143,11 @@ public struct RunManifest: Sendable, Codable {
     public var inputFiles: [String]?
     /// Every `pflow resume` of this run, oldest first.
     public var resumes: [Resume]?
+    /// Present when the workflow declares a budget or the run was given `--max-cost`.
+    public var budget: BudgetState?
 
     enum CodingKeys: String, CodingKey {
-        case format, run, workflow, inputs, status, error, mock, steps, blocks, totals, result, resumes
+        case format, run, workflow, inputs, status, error, mock, steps, blocks, totals, result, resumes, budget
         case startedAt = "started_at"
         case endedAt = "ended_at"
         case durationSeconds = "duration_seconds"

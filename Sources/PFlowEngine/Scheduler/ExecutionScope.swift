@@ -9,11 +9,14 @@ final class ExecutionScope: Sendable {
     let parent: ExecutionScope?
     /// The block's `max_concurrency`, counted in requests in flight.
     let limit: AsyncSemaphore?
+    /// The block's `budget` (the run's, at the root).
+    let budget: BudgetAccount?
     private let reason = Mutex<CancelReason?>(nil)
 
-    init(parent: ExecutionScope?, limit: AsyncSemaphore? = nil) {
+    init(parent: ExecutionScope?, limit: AsyncSemaphore? = nil, budget: BudgetAccount? = nil) {
         self.parent = parent
         self.limit = limit
+        self.budget = budget
     }
 
     /// Records why this scope is about to cancel its children; the first reason stands.
@@ -45,5 +48,16 @@ final class ExecutionScope: Sendable {
             scope = current.parent
         }
         return limits
+    }
+
+    /// Every budget an attempt here must fit in, innermost first.
+    var budgets: [BudgetAccount] {
+        var budgets: [BudgetAccount] = []
+        var scope: ExecutionScope? = self
+        while let current = scope {
+            if let budget = current.budget { budgets.append(budget) }
+            scope = current.parent
+        }
+        return budgets
     }
 }

@@ -86,7 +86,11 @@ extension NodeExecutor {
         id: String, kind: BlockKind, ids: [String], policy: BlockPolicy, window: Int, scope: ExecutionScope,
         after entry: ChainLink?, branch: @escaping @Sendable (Int, ExecutionScope) async -> NodeOutcome
     ) async -> NodeOutcome {
-        let blockScope = ExecutionScope(parent: scope, limit: policy.maxConcurrency.map { AsyncSemaphore(permits: $0) })
+        let blockScope = ExecutionScope(
+            parent: scope, limit: policy.maxConcurrency.map { AsyncSemaphore(permits: $0) },
+            budget: policy.budget.flatMap { budget in
+                budgets?.open("block '\(id)'", maxCost: budget.maxCost, maxTokens: budget.maxTokens)
+            })
         var tracker = SuccessTracker(total: ids.count, policy: policy.minSuccess)
         journal.registerBlock(id, kind: kind, branches: ids.count, required: tracker.required)
         journal.updateBlock(id) { $0.status = .running }

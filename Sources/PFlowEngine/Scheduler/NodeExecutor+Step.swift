@@ -89,6 +89,17 @@ extension NodeExecutor {
             let request = CompletionRequest(
                 model: model, system: record.system, prompt: record.prompt ?? "", settings: settings, stepID: id,
                 attempt: attempt)
+            let reservation: BudgetLedger.Reservation?
+            switch reserveBudget(for: request, price: provider.spec.price, scope: scope) {
+            case .success(let reserved):
+                reservation = reserved
+            case .failure(let refusal):
+                release(held)
+                record.error = StepRecord.Failure(
+                    kind: ProviderError.Kind.budgetExceeded.rawValue, message: refusal.message, retryable: false)
+                status = .failed
+                break attempts
+            }
             let span = "\(id)#\(attempt)"
             let attemptStart = clock.now()
             let attemptStartDate = clock.date()
@@ -115,6 +126,7 @@ extension NodeExecutor {
             let attemptDuration = clock.now() - attemptStart
             // A failed answer (empty, cut off) was still billed.
             let usage = response?.usage ?? failure?.usage
+            settleBudget(reservation, usage: usage, price: provider.spec.price)
             record.attempts.append(
                 StepRecord.Attempt(
                     number: attempt, span: span, status: attemptStatus, delayBeforeSeconds: delay.roundedSeconds,
@@ -220,7 +232,7 @@ extension NodeExecutor {
         var record = record
         var status = status
         let usage = response?.usage ?? TokenUsage()
-        let cost = Self.cost(of: usage, price: provider.price)
+        let cost = usage.dollars(at: provider.price)
         record.inputTokens = usage.inputTokens
         record.outputTokens = usage.outputTokens
         record.costUSD = cost
@@ -321,14 +333,6 @@ extension NodeExecutor {
 
     private func release(_ held: [AsyncSemaphore]) {
         for semaphore in held.reversed() { semaphore.release() }
-    }
-
-    static func cost(of usage: TokenUsage, price: ProviderSpec.Price?) -> Double {
-        guard let price else { return 0 }
-        let dollars =
-            (Double(usage.inputTokens) * price.inputPerMTok + Double(usage.outputTokens) * price.outputPerMTok)
-            / 1_000_000
-        return (dollars * 1_000_000).rounded() / 1_000_000
     }
 
     private static func recordFailure(_ error: ProviderError) -> StepRecord.Failure {

@@ -40,6 +40,10 @@ struct NodeExecutor: Sendable {
     let networkLimit: AsyncSemaphore?
     /// A resumed run: what the earlier session left, and what to do with it.
     var resume: ResumePlan? = nil
+    /// The budgets, when the workflow or the command line declares any; `runBudget` is the
+    /// root scope's.
+    var budgets: BudgetLedger? = nil
+    var runBudget: BudgetAccount? = nil
 
     /// Runs one node after its structural predecessor, whose chain is `entry`.
     func run(_ node: StepNode, scope: ExecutionScope, after entry: ChainLink?) async -> NodeOutcome {

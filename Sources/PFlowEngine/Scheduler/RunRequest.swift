@@ -14,6 +14,10 @@ public struct RunRequest: Sendable {
     public var outputRoot: String
     /// `--max-concurrency`, over the workflow's `max_concurrency`.
     public var maxConcurrency: Int?
+    /// `--max-cost`: dollars. A new run takes the lower of this and the workflow's
+    /// `budget.max_cost`; a resumed one takes this over the file's, so a stopped run can
+    /// go on with a higher cap.
+    public var maxCost: Double?
     /// `--mock`: every provider becomes the offline mock, keeping its limits.
     public var mockProviders: Bool
     public var environment: [String: String]
@@ -31,7 +35,7 @@ public struct RunRequest: Sendable {
 
     public init(
         workflow: CompiledWorkflow, inputs: [String: String] = [:], inputFiles: [String: String] = [:],
-        outputRoot: String = "runs", maxConcurrency: Int? = nil, mockProviders: Bool = false,
+        outputRoot: String = "runs", maxConcurrency: Int? = nil, maxCost: Double? = nil, mockProviders: Bool = false,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         workingDirectory: String = FileManager.default.currentDirectoryPath,
         providerOverrides: [String: any LLMProvider] = [:], networkConcurrencyCeiling: Int? = nil,
@@ -42,6 +46,7 @@ public struct RunRequest: Sendable {
         self.inputFiles = inputFiles
         self.outputRoot = outputRoot
         self.maxConcurrency = maxConcurrency
+        self.maxCost = maxCost
         self.mockProviders = mockProviders
         self.environment = environment
         self.workingDirectory = workingDirectory

@@ -13,6 +13,8 @@ public struct RunSummary: Sendable {
     public var statusCounts: [NodeStatus: Int]
     /// result.md, when the output step succeeded.
     public var resultPath: String?
+    /// The run's budget as it ended; nil when the run had none.
+    public var budget: RunManifest.BudgetState?
     /// For a resumed run: what was reused and what this session sent.
     public var resumed: ResumeCounts?
 }

@@ -60,9 +60,10 @@ public final class WorkflowRun: Sendable {
             totals: RunManifest.Totals(
                 steps: 0, statuses: [:], requests: 0, inputTokens: 0, outputTokens: 0, costUSD: 0),
             inputFiles: setup.inputs.fromFiles.isEmpty ? nil : setup.inputs.fromFiles)
+        let maxCost = [request.maxCost, workflow.budget?.maxCost].compactMap { $0 }.min()
         return try assemble(
             request, setup: setup, manifest: manifest, directory: directory, log: log, lock: lock, resume: nil,
-            clock: runClock, jitter: jitter, observer: observer)
+            runBudget: RunBudget(maxCost: maxCost, spent: .zero), clock: runClock, jitter: jitter, observer: observer)
     }
 
     /// Continues the run in `prior`'s directory: the same inputs (from run.json), the
@@ -112,8 +113,14 @@ public final class WorkflowRun: Sendable {
                     forced: setup.sha256 != earlier.workflow.sha256)
             ]
         let plan = ResumePlan(prior: prior, onlyFailed: options.onlyFailed, workflow: request.workflow)
+        // The cap covers the whole run: what earlier sessions spent counts against it.
+        let spent =
+            earlier.budget.map { BudgetCharge(cost: $0.spentCost, tokens: $0.spentTokens) }
+            ?? BudgetCharge(
+                cost: earlier.totals.costUSD, tokens: earlier.totals.inputTokens + earlier.totals.outputTokens)
         return try assemble(
             request, setup: setup, manifest: manifest, directory: directory, log: log, lock: lock, resume: plan,
+            runBudget: RunBudget(maxCost: request.maxCost ?? request.workflow.budget?.maxCost, spent: spent),
             clock: runClock, jitter: jitter, observer: observer)
     }
 
@@ -154,12 +161,26 @@ public final class WorkflowRun: Sendable {
         }
     }
 
+    /// The run's own budget as this session starts.
+    private struct RunBudget {
+        var maxCost: Double?
+        var spent: BudgetCharge
+    }
+
     private static func assemble(
         _ request: RunRequest, setup: Setup, manifest: RunManifest, directory: RunDirectory, log: EventLog,
-        lock: RunLock, resume: ResumePlan?, clock runClock: RunClock, jitter: @escaping @Sendable () -> Double,
-        observer: (any RunObserver)?
+        lock: RunLock, resume: ResumePlan?, runBudget: RunBudget, clock runClock: RunClock,
+        jitter: @escaping @Sendable () -> Double, observer: (any RunObserver)?
     ) throws(RunSetupError) -> WorkflowRun {
         let workflow = request.workflow
+        if let maxCost = request.maxCost {
+            let unpriced = workflow.unpricedProviders(in: workflow.steps)
+            if !unpriced.isEmpty {
+                throw RunSetupError(
+                    "--max-cost \(BudgetLedger.dollars(maxCost)) needs a price for every provider; "
+                        + unpriced.map { "'\($0)'" }.joined(separator: ", ") + " has none")
+            }
+        }
         let journal = RunJournal(
             manifest: manifest, path: directory.manifestPath, priorAttempts: resume?.prior.attemptsSeen ?? [:])
         let board = SettlementBoard()
@@ -174,6 +195,13 @@ public final class WorkflowRun: Sendable {
             networkLimit: registry.usesNetwork
                 ? request.networkConcurrencyCeiling.map { AsyncSemaphore(permits: $0) } : nil)
         executor.resume = resume
+        if workflow.hasBudget || runBudget.maxCost != nil {
+            let budgets = BudgetLedger()
+            executor.budgets = budgets
+            executor.runBudget = budgets.open(
+                "the run", maxCost: runBudget.maxCost, maxTokens: workflow.budget?.maxTokens, spent: runBudget.spent)
+            executor.recordBudget()
+        }
         register(workflow.steps, in: journal, executor: executor)
         do { try journal.write(force: true) } catch { throw RunSetupError(error.message) }
         let resumption = resume.map { Resumption(plan: $0, earlierDuration: manifest.durationSeconds ?? 0) }
@@ -226,7 +254,7 @@ public final class WorkflowRun: Sendable {
     }
 
     private func runSteps() async -> NodeOutcome {
-        let root = ExecutionScope(parent: nil)
+        let root = ExecutionScope(parent: nil, budget: executor.runBudget)
         let (outcome, timedOut) = await withDeadline(
             workflow.timeout, clock: clock, onDeadline: { root.cancel(because: .timedOut) }
         ) { [executor, workflow] in
@@ -291,7 +319,7 @@ public final class WorkflowRun: Sendable {
             wallTime: wall, criticalPath: criticalPath?.total ?? .zero, criticalPathSteps: criticalPath?.stepIDs ?? [],
             usage: TokenUsage(inputTokens: snapshot.totals.inputTokens, outputTokens: snapshot.totals.outputTokens),
             costUSD: snapshot.totals.costUSD, requests: snapshot.totals.requests, statusCounts: counts,
-            resultPath: resultPath,
+            resultPath: resultPath, budget: snapshot.budget,
             resumed: resumption.map { resumption in
                 let before = snapshot.steps.reduce(0) { $0 + (resumption.plan.prior.attemptsSeen[$1.id] ?? 0) }
                 return ResumeCounts(

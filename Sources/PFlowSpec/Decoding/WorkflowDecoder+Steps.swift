@@ -8,11 +8,11 @@ extension WorkflowDecoder {
     static let minThinkingBudget = 1024
     static let blockKinds = BlockKind.allCases.map(\.rawValue)
     static let parallelKeys = [
-        "id", "steps", "repeat", "step", "min_success", "stragglers", "timeout", "max_concurrency", "needs",
+        "id", "steps", "repeat", "step", "min_success", "stragglers", "timeout", "max_concurrency", "needs", "budget",
     ]
     static let sequenceKeys = ["id", "steps", "needs"]
     static let mapKeys = [
-        "id", "over", "as", "step", "min_success", "stragglers", "timeout", "max_concurrency", "needs",
+        "id", "over", "as", "step", "min_success", "stragglers", "timeout", "max_concurrency", "needs", "budget",
     ]
     static let mapSourceKeys = ["glob", "items", "lines", "input"]
     /// Branches a `repeat` may ask for; far beyond any vote, short of a typo's `repeat: 5000000`.
@@ -260,6 +260,7 @@ extension WorkflowDecoder {
         }
         policy.timeout = duration(f, "timeout")
         policy.maxConcurrency = int(f, "max_concurrency", atLeast: 1)
+        policy.budget = budget(f["budget"])
         return policy
     }
 

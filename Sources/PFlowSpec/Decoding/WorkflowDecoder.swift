@@ -17,13 +17,13 @@ struct WorkflowDecoder {
 
     static let workflowKeys = [
         "version", "name", "description", "inputs", "providers", "defaults", "max_concurrency", "timeout", "steps",
-        "output",
+        "output", "budget",
     ]
     static let inputKeys = ["description", "default", "required", "file"]
     static let providerKeys = [
         "kind", "model", "base_url", "api_key_env", "headers", "max_concurrency", "requests_per_minute", "price",
         "latency", "jitter", "failure_rate", "timeout_rate", "seed", "allow_insecure", "transport", "ca_file",
-        "max_tokens_field",
+        "max_tokens_field", "tokens_per_minute",
     ]
     static let defaultsKeys = [
         "provider", "model", "timeout", "retries", "backoff", "on_timeout", "max_tokens", "temperature", "system",
@@ -56,6 +56,7 @@ struct WorkflowDecoder {
         workflow.defaults = defaults(top["defaults"])
         workflow.maxConcurrency = int(top, "max_concurrency", atLeast: 1)
         workflow.timeout = duration(top, "timeout")
+        workflow.budget = budget(top["budget"])
         workflow.output = string(top, "output")
         if workflow.providers.isEmpty && top["providers"] == nil {
             workflow.providers = [
@@ -149,6 +150,7 @@ struct WorkflowDecoder {
             provider.headers = headers(f["headers"])
             provider.maxConcurrency = int(f, "max_concurrency", atLeast: 1)
             provider.requestsPerMinute = int(f, "requests_per_minute", atLeast: 1)
+            provider.tokensPerMinute = int(f, "tokens_per_minute", atLeast: 1)
             provider.price = price(f["price"])
             provider.allowInsecure = bool(f, "allow_insecure") ?? false
             provider.transport = choice(f, "transport") ?? .nio
@@ -185,13 +187,13 @@ struct WorkflowDecoder {
     }
 
     private mutating func price(_ node: YAMLNode?) -> ProviderSpec.Price? {
-        guard let node, let f = fields(node, owner: "'price'", allowed: ["input_per_mtok", "output_per_mtok"]) else {
-            return nil
-        }
+        let keys = ["input_per_mtok", "output_per_mtok", "cached_input_per_mtok"]
+        guard let node, let f = fields(node, owner: "'price'", allowed: keys) else { return nil }
         let unbounded = 0...Double.greatestFiniteMagnitude
         return ProviderSpec.Price(
             inputPerMTok: double(f, "input_per_mtok", in: unbounded) ?? 0,
-            outputPerMTok: double(f, "output_per_mtok", in: unbounded) ?? 0)
+            outputPerMTok: double(f, "output_per_mtok", in: unbounded) ?? 0,
+            cachedInputPerMTok: double(f, "cached_input_per_mtok", in: unbounded))
     }
 
     private mutating func defaults(_ node: YAMLNode?) -> StepDefaults {

@@ -13,10 +13,13 @@ public struct ProviderSpec: Sendable, Hashable {
     public struct Price: Sendable, Hashable {
         public var inputPerMTok: Double
         public var outputPerMTok: Double
+        /// Input tokens the provider served from its prompt cache; nil: priced as input.
+        public var cachedInputPerMTok: Double?
 
-        public init(inputPerMTok: Double, outputPerMTok: Double) {
+        public init(inputPerMTok: Double, outputPerMTok: Double, cachedInputPerMTok: Double? = nil) {
             self.inputPerMTok = inputPerMTok
             self.outputPerMTok = outputPerMTok
+            self.cachedInputPerMTok = cachedInputPerMTok
         }
     }
 
@@ -68,6 +71,8 @@ public struct ProviderSpec: Sendable, Hashable {
     public var headers: [String: String]
     public var maxConcurrency: Int?
     public var requestsPerMinute: Int?
+    /// Input plus output tokens per minute, reserved before each attempt.
+    public var tokensPerMinute: Int? = nil
     public var price: Price?
     public var mock: MockSettings
     /// Allows sending a key over plain http to a host that is not loopback.

@@ -182,6 +182,8 @@ public struct BlockPolicy: Sendable, Hashable {
     public var timeout: Duration?
     /// At most this many of the block's branches in flight.
     public var maxConcurrency: Int?
+    /// The block's own spending cap, inside the run's.
+    public var budget: Budget? = nil
 
     public init(
         minSuccess: SuccessPolicy = .all, minSuccessLocation: SourceLocation? = nil,

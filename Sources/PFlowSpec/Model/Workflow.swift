@@ -16,6 +16,8 @@ public struct Workflow: Sendable {
     public var maxConcurrency: Int?
     /// Run-wide deadline.
     public var timeout: Duration?
+    /// Run-wide spending cap.
+    public var budget: Budget? = nil
     /// The top-level list: each item waits for the one before.
     public var steps: [StepNode]
     /// The id of the step whose text becomes result.md.

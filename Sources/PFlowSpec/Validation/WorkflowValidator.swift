@@ -72,6 +72,7 @@ struct WorkflowValidator {
     private mutating func run() {
         workflow.steps.forEach { declare($0) }
         checkProviders()
+        BudgetRules.diagnostics(for: workflow).forEach { report($0) }
         if let system = workflow.defaults.system { checkTemplate(system, inMap: nil) }
         workflow.steps.forEach { check($0) }
         if let output = workflow.output {
