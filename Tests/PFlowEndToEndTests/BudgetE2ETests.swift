@@ -1,0 +1,133 @@
+import Foundation
+import PFlowMockServerCore
+import Testing
+
+/// Budgets through the real binary: what was sent is counted by the server, never
+/// inferred from pflow's own records.
+@Suite("Budgets against pflow-mock-server")
+struct BudgetE2ETests {
+    /// $10 per million tokens. Each branch reserves 23 input tokens (its 44-byte prompt
+    /// at three bytes a token, plus 8 of framing) and 200 of output: $0.00223; a cap of
+    /// $0.034 affords fifteen such worst cases.
+    static let priced = """
+          priced:
+            kind: openai
+            model: gpt-test
+            base_url: BASE/v1
+            api_key_env: \(ServerWorkflow.keyVariable)
+            price: { input_per_mtok: 10, output_per_mtok: 10 }
+        """
+    static let cap = 0.034
+    static let affordable = 15
+
+    static func fan(minSuccess: String = "all") -> String {
+        """
+          - map:
+              id: fan
+              over: { items: [\((0..<40).map { "b\($0)" }.joined(separator: ", "))] }
+              min_success: \(minSuccess)
+              step:
+                provider: priced
+                max_tokens: 200
+                prompt: "[mock:step={{ item }} latency=300ms] Summarise {{ item }}."
+        """
+    }
+
+    static func workflow(_ name: String, server: MockServerProcess, steps: String) throws -> ServerWorkflow {
+        try ServerWorkflow(
+            name, server: server, providers: priced.replacingOccurrences(of: "BASE", with: server.baseURL),
+            steps: steps)
+    }
+
+    /// The issue's acceptance test: a 40-branch fan-out whose budget affords fifteen
+    /// worst cases sends no more than that, fails with `budget_exceeded` and exit 1, and
+    /// spends less than the cap. (Every branch must succeed, so the first refusal fails the
+    /// block, which cancels the branches in flight.)
+    @Test func aFanOutStopsAtTheCap() async throws {
+        try await withMockServerProcess { server in
+            let workflow = try Self.workflow("capped", server: server, steps: Self.fan())
+            defer { workflow.remove() }
+            let result = try await workflow.run(["--max-cost", String(Self.cap), "--quiet"])
+            #expect(result.exitCode == 1, "\(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("budget_exceeded"), "\(result.stdout)")
+
+            let sent = try await server.stats().requests
+            #expect(sent <= Self.affordable)
+            let output = try workflow.output()
+            let budget = try #require(try output.manifest()["budget"] as? [String: Any])
+            #expect(budget["exceeded"] as? Bool == true)
+            #expect(budget["max_cost"] as? Double == Self.cap)
+            #expect(try #require(budget["spent_cost"] as? Double) <= Self.cap)
+            #expect(try #require(budget["refused_attempts"] as? Int) >= 40 - Self.affordable)
+            let refused = try #require(try output.statuses().first { $0.value == "failed" }?.key)
+            let error = try #require(try output.step(refused)["error"] as? [String: Any])
+            #expect(error["kind"] as? String == "budget_exceeded")
+        }
+    }
+
+    /// With `min_success: 10` the refused branches are absorbed: the run succeeds.
+    @Test func minSuccessAbsorbsWhatTheBudgetRefused() async throws {
+        try await withMockServerProcess { server in
+            let workflow = try Self.workflow("absorbed", server: server, steps: Self.fan(minSuccess: "10"))
+            defer { workflow.remove() }
+            let result = try await workflow.run(["--max-cost", String(Self.cap), "--quiet"])
+            #expect(result.exitCode == 0, "\(result.stdout)\(result.stderr)")
+            let sent = try await server.stats().requests
+            #expect(sent >= 10 && sent < 40)
+            let budget = try #require(try workflow.output().manifest()["budget"] as? [String: Any])
+            #expect(budget["exceeded"] as? Bool == true)
+            #expect(try #require(budget["spent_cost"] as? Double) <= Self.cap)
+        }
+    }
+
+    /// The synthesis's worst case (4,000 output tokens) is beyond the cap: the run stops
+    /// there with exit 1. `pflow resume --max-cost 1` finishes it, sending each refused
+    /// branch and the synthesis once and nothing that had succeeded.
+    @Test func resumeWithAHigherCapFinishesTheRunAndResendsNothing() async throws {
+        try await withMockServerProcess { server in
+            let steps =
+                Self.fan(minSuccess: "10") + """
+
+                      - id: synthesis
+                        provider: priced
+                        max_tokens: 4000
+                        # Last: the answers it quotes carry the branches' own markers.
+                        prompt: "Combine {{ steps.fan.outputs }} [mock:step=synthesis]"
+                    """
+            let workflow = try Self.workflow("resumed", server: server, steps: steps)
+            defer { workflow.remove() }
+            let result = try await workflow.run(["--max-cost", String(Self.cap), "--quiet"])
+            #expect(result.exitCode == 1, "\(result.stdout)\(result.stderr)")
+            let first = try await server.stats()
+            #expect(first.byStep["synthesis"] == nil)
+            let sentFirst = (0..<40).filter { first.byStep["b\($0)"] != nil }.count
+            #expect(sentFirst >= 10 && sentFirst < 40)
+
+            let resumed = try await workflow.resume(["--max-cost", "1", "--quiet"])
+            #expect(resumed.exitCode == 0, "\(resumed.stdout)\(resumed.stderr)")
+            #expect(resumed.stdout.contains("\(sentFirst) steps reused"), "\(resumed.stdout)")
+            let stats = try await server.stats()
+            #expect(stats.requests == 41)
+            for index in 0..<40 { #expect(stats.byStep["b\(index)"]?.requests == 1, "b\(index)") }
+            #expect(stats.byStep["synthesis"]?.requests == 1)
+            let budget = try #require(try workflow.output().manifest()["budget"] as? [String: Any])
+            #expect(budget["max_cost"] as? Double == 1 && budget["exceeded"] as? Bool == false)
+        }
+    }
+
+    @Test func aDollarCapOnAnUnpricedProviderIsRefusedBeforeAnythingIsSent() async throws {
+        try await withMockServerProcess { server in
+            let workflow = try ServerWorkflow(
+                "unpriced", server: server,
+                steps: """
+                      - id: a
+                        prompt: A.
+                    """)
+            defer { workflow.remove() }
+            let result = try await workflow.run(["--max-cost", "1"])
+            #expect(result.exitCode == 2)
+            #expect(result.stderr == "error: --max-cost 1 needs a price for every provider; 'gpt' has none\n")
+            #expect(try await server.stats().requests == 0)
+        }
+    }
+}
