@@ -37,10 +37,11 @@ public struct AnthropicProvider: LLMProvider {
             (message.usage?.input_tokens ?? 0) + (cacheRead ?? 0) + (message.usage?.cache_creation_input_tokens ?? 0)
         let usage = TokenUsage(
             inputTokens: input, outputTokens: message.usage?.output_tokens ?? 0, cachedInputTokens: cacheRead)
-        return try CompletionResponse(
+        var answer = CompletionResponse(
             text: text, usage: usage, model: message.model, httpStatus: response.status,
-            finishReason: message.stop_reason.map(FinishReason.init)
-        ).checked(for: request, host: endpoint.host)
+            finishReason: message.stop_reason.map(FinishReason.init))
+        answer.rateLimit = RateLimitStatus(response)
+        return try answer.checked(for: request, host: endpoint.host)
     }
 }
 

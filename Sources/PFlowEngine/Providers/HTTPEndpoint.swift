@@ -99,7 +99,11 @@ struct HTTPEndpoint: Sendable {
         } catch {
             throw providerError(for: error)
         }
-        guard (200..<300).contains(response.status) else { throw providerError(for: response) }
+        guard (200..<300).contains(response.status) else {
+            var error = providerError(for: response)
+            error.rateLimit = RateLimitStatus(response)
+            throw error
+        }
         return response
     }
 

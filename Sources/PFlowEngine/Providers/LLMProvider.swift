@@ -111,6 +111,8 @@ public struct CompletionResponse: Sendable, Hashable {
     public var model: String?
     public var httpStatus: Int?
     public var finishReason: FinishReason?
+    /// The server's rate-limit headers on this answer, which adjust the provider's limiter.
+    public var rateLimit: RateLimitStatus? = nil
 
     public init(
         text: String, usage: TokenUsage, model: String? = nil, httpStatus: Int? = nil,
@@ -191,6 +193,9 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
     /// What the failed attempt still cost, when an answer arrived (empty or truncated).
     public var usage: TokenUsage?
     public var finishReason: FinishReason?
+    /// The server's rate-limit headers on the refusal: after a 429 the whole provider
+    /// pauses until they (or `retryAfter`) say it has room again.
+    public var rateLimit: RateLimitStatus? = nil
 
     public init(_ kind: Kind, _ message: String, httpStatus: Int? = nil, retryAfter: Duration? = nil) {
         self.kind = kind

@@ -32,10 +32,11 @@ public struct OpenAIProvider: LLMProvider {
             inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0,
             reasoningTokens: completion.usage?.completion_tokens_details?.reasoning_tokens,
             cachedInputTokens: completion.usage?.prompt_tokens_details?.cached_tokens)
-        return try CompletionResponse(
+        var answer = CompletionResponse(
             text: choice.message.content?.text ?? "", usage: usage, model: completion.model,
-            httpStatus: response.status, finishReason: choice.finish_reason.map(FinishReason.init)
-        ).checked(for: request, host: endpoint.host)
+            httpStatus: response.status, finishReason: choice.finish_reason.map(FinishReason.init))
+        answer.rateLimit = RateLimitStatus(response)
+        return try answer.checked(for: request, host: endpoint.host)
     }
 
     /// OpenAI's own API (and Azure's) wants `max_completion_tokens`, and its reasoning

@@ -9,7 +9,9 @@ final class ProviderRegistry: Sendable {
         let spec: ProviderSpec
         let provider: any LLMProvider
         let concurrency: AsyncSemaphore?
-        let rateLimiter: RateLimiter?
+        /// Every provider has one: without `requests_per_minute` or `tokens_per_minute` it
+        /// still holds the pause a 429 or a spent limit in the headers calls for.
+        let rateLimiter: RateLimiter
         /// Requests go over the network and each holds a file descriptor.
         let usesNetwork: Bool
     }
@@ -60,7 +62,8 @@ final class ProviderRegistry: Sendable {
             entries[name] = Entry(
                 spec: spec, provider: provider,
                 concurrency: spec.maxConcurrency.map { AsyncSemaphore(permits: $0) },
-                rateLimiter: spec.requestsPerMinute.map { RateLimiter(requestsPerMinute: $0, clock: clock) },
+                rateLimiter: RateLimiter(
+                    requestsPerMinute: spec.requestsPerMinute, tokensPerMinute: spec.tokensPerMinute, clock: clock),
                 usesNetwork: usesNetwork)
         }
         self.entries = entries

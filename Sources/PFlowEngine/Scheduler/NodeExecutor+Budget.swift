@@ -3,11 +3,11 @@ import PFlowSpec
 extension NodeExecutor {
     /// Reserves an attempt's worst case in every budget around it; `.success(nil)` when the
     /// run has no budget.
-    func reserveBudget(
-        for request: CompletionRequest, price: ProviderSpec.Price?, scope: ExecutionScope
-    ) -> Result<BudgetLedger.Reservation?, BudgetLedger.Refusal> {
+    func reserveBudget(_ worstCase: BudgetCharge, scope: ExecutionScope)
+        -> Result<BudgetLedger.Reservation?, BudgetLedger.Refusal>
+    {
         guard let budgets else { return .success(nil) }
-        let result = budgets.reserve(BudgetCharge(worstCaseOf: request, price: price), in: scope.budgets)
+        let result = budgets.reserve(worstCase, in: scope.budgets)
         if case .failure = result { recordBudget() }
         return result.map { $0 }
     }

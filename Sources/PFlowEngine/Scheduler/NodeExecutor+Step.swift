@@ -89,8 +89,9 @@ extension NodeExecutor {
             let request = CompletionRequest(
                 model: model, system: record.system, prompt: record.prompt ?? "", settings: settings, stepID: id,
                 attempt: attempt)
+            let worstCase = BudgetCharge(worstCaseOf: request, price: provider.spec.price)
             let reservation: BudgetLedger.Reservation?
-            switch reserveBudget(for: request, price: provider.spec.price, scope: scope) {
+            switch reserveBudget(worstCase, scope: scope) {
             case .success(let reserved):
                 reservation = reserved
             case .failure(let refusal):
@@ -98,6 +99,15 @@ extension NodeExecutor {
                 record.error = StepRecord.Failure(
                     kind: ProviderError.Kind.budgetExceeded.rawValue, message: refusal.message, retryable: false)
                 status = .failed
+                break attempts
+            }
+            do {
+                try await provider.rateLimiter.acquire(tokens: worstCase.tokens)
+                try Task.checkCancellation()
+            } catch {
+                settleBudget(reservation, usage: nil, price: provider.spec.price)
+                release(held)
+                status = scope.cancelledStatus
                 break attempts
             }
             let span = "\(id)#\(attempt)"
@@ -127,6 +137,7 @@ extension NodeExecutor {
             // A failed answer (empty, cut off) was still billed.
             let usage = response?.usage ?? failure?.usage
             settleBudget(reservation, usage: usage, price: provider.spec.price)
+            provider.rateLimiter.observe(response: response, failure: failure, reserved: worstCase.tokens)
             record.attempts.append(
                 StepRecord.Attempt(
                     number: attempt, span: span, status: attemptStatus, delayBeforeSeconds: delay.roundedSeconds,
@@ -307,8 +318,9 @@ extension NodeExecutor {
     }
 
     /// Takes every limit a request must hold, narrowest first: the step's blocks, its
-    /// provider, the run, the file-descriptor ceiling; then the provider's rate. On
-    /// cancellation whatever was taken is given back.
+    /// provider, the run, the file-descriptor ceiling (the provider's rate is taken once
+    /// the request, and so its tokens, is known). On cancellation whatever was taken is
+    /// given back.
     private func acquireSlots(scope: ExecutionScope, provider: ProviderRegistry.Entry) async throws -> [AsyncSemaphore]
     {
         var wanted = scope.limits
@@ -322,7 +334,6 @@ extension NodeExecutor {
                 try await semaphore.acquire()
                 held.append(semaphore)
             }
-            try await provider.rateLimiter?.acquire()
             try Task.checkCancellation()
         } catch {
             release(held)
