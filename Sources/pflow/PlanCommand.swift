@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PFlowEngine
 import PFlowSpec
 
 /// `pflow plan FILE`: what a run would do, worked out without sending a request.
@@ -30,6 +31,9 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("input"), help: "An input value, NAME=VALUE; used to count maps over inputs.")
     var inputs: [String] = []
 
+    @Option(help: "Scale the cost and the rate-limit time to this many runs (say, 10× the expected daily load).")
+    var runs: Int = 1
+
     @Option(help: "Colour the diagnostics: auto (a terminal without NO_COLOR), always or never.")
     var color: ColorMode = .auto
 
@@ -37,6 +41,7 @@ struct PlanCommand: ParsableCommand {
     var allowOutside = false
 
     func validate() throws {
+        if runs < 1 { throw ValidationError("--runs must be at least 1") }
         for input in inputs where !input.contains("=") || input.hasPrefix("=") {
             throw ValidationError("--input takes NAME=VALUE, got '\(input)'")
         }
@@ -66,13 +71,30 @@ struct PlanCommand: ParsableCommand {
         where !workflow.inputs.contains(where: { $0.name == name }) {
             StandardError.write("warning: '\(name)' is not an input of \(file); ignored\n")
         }
-        let plan = Plan.make(graph: graph, workflow: workflow, mapWidths: widths.widths)
+        var plan = Plan.make(graph: graph, workflow: workflow, mapWidths: widths.widths)
+        plan.cost = CostModel.make(
+            graph: graph, workflow: workflow, plan: plan, inputs: values, runs: runs,
+            expectedAnswer: Self.expectedAnswer)
 
         switch format {
-        case .text: print(PlanTextRenderer(plan: plan, notes: widths.notes).render(), terminator: "")
+        case .text:
+            print(PlanTextRenderer(plan: plan, notes: widths.notes).render(), terminator: "")
+            if let cost = plan.cost { print(CostTextRenderer(cost: cost).render(), terminator: "") }
         case .json: print(try JSONOutput.string(plan))
         case .mermaid: print(MermaidRenderer(graph: graph, plan: plan).render(), terminator: "")
         case .dot: print(DotRenderer(graph: graph, plan: plan, name: workflow.name).render(), terminator: "")
         }
+    }
+
+    /// The mock answers with a known text, asked here of the engine; a real model's answer
+    /// is not known.
+    static func expectedAnswer(provider: ProviderSpec?, step: StepSpec, settings: StepSettings, prompt: String)
+        -> (text: String, tokens: Int)?
+    {
+        guard provider?.kind ?? .mock == .mock else { return nil }
+        let request = CompletionRequest(
+            model: settings.model ?? provider?.model ?? "mock", system: nil, prompt: prompt, settings: settings,
+            stepID: step.id, attempt: 1)
+        return MockProvider.answer(to: request)
     }
 }

@@ -107,6 +107,7 @@ struct PlanTextRenderer {
             var parts: [String] = []
             if let max = provider.maxConcurrency { parts.append("max_concurrency \(max)") }
             if let rpm = provider.requestsPerMinute { parts.append("\(rpm) requests/min") }
+            if let tpm = provider.tokensPerMinute { parts.append("\(tpm) tokens/min") }
             lines.append(
                 "provider \(provider.name) (\(provider.kind)): "
                     + (parts.isEmpty ? "no limit" : parts.joined(separator: ", ")))

@@ -48,6 +48,13 @@ public struct MockProvider: LLMProvider {
 
     private static let cancelled = ProviderError(.cancelled, "cancelled")
 
+    /// The text the mock answers `request` with and the output tokens it reports, for
+    /// `pflow plan`'s cost model.
+    public static func answer(to request: CompletionRequest) -> (text: String, tokens: Int) {
+        let text = text(for: request)
+        return (text, tokens(forCharacters: text.utf8.count))
+    }
+
     /// Roughly four characters a token, as for English text.
     static func tokens(forCharacters count: Int) -> Int { (count + 3) / 4 }
 

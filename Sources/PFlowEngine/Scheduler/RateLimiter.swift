@@ -1,3 +1,4 @@
+import PFlowSpec
 import Synchronization
 
 /// A provider's `requests_per_minute` and `tokens_per_minute`, and what its server says.
@@ -75,10 +76,9 @@ final class RateLimiter: Sendable {
         let now = clock.now()
         state = Mutex(
             State(
-                requests: requestsPerMinute.map {
-                    Bucket(perMinute: $0, capacity: max(1, (Double(max(1, $0)) / 60).rounded(.down)))
-                },
-                tokens: tokensPerMinute.map { Bucket(perMinute: $0, capacity: Double($0)) }, lastRefill: now,
+                requests: requestsPerMinute.map { Bucket(perMinute: $0, capacity: RateBurst.requests(perMinute: $0)) },
+                tokens: tokensPerMinute.map { Bucket(perMinute: $0, capacity: RateBurst.tokens(perMinute: $0)) },
+                lastRefill: now,
                 pausedUntil: now))
     }
 

@@ -26,6 +26,11 @@ extension Budget {
     public static func estimatedInputTokens(utf8Bytes: Int, messages: Int) -> Int {
         (utf8Bytes + 2) / 3 + messages * tokensPerMessage
     }
+
+    /// The tokens text is expected to count as, rather than reserved for: four UTF-8 bytes
+    /// a token, the average of English text for OpenAI's and Anthropic's tokenizers (and
+    /// what the mock reports).
+    public static func typicalTokens(utf8Bytes: Int) -> Int { (utf8Bytes + 3) / 4 }
 }
 
 extension ProviderSpec.Price {

@@ -142,7 +142,7 @@ private struct PlanMaker {
         var providers = workflow.providers.filter { used.contains($0.name) }.map {
             Plan.ProviderLimit(
                 name: $0.name, kind: $0.kind.rawValue, maxConcurrency: $0.maxConcurrency,
-                requestsPerMinute: $0.requestsPerMinute)
+                requestsPerMinute: $0.requestsPerMinute, tokensPerMinute: $0.tokensPerMinute)
         }
         for name in used.sorted() where workflow.provider(named: name) == nil {
             providers.append(Plan.ProviderLimit(name: name, kind: ProviderSpec.Kind.mock.rawValue))

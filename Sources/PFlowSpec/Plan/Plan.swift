@@ -110,6 +110,7 @@ public struct Plan: Sendable, Codable {
         public var kind: String
         public var maxConcurrency: Int?
         public var requestsPerMinute: Int?
+        public var tokensPerMinute: Int? = nil
     }
 
     public struct BlockLimit: Sendable, Codable, Hashable {
@@ -142,4 +143,6 @@ public struct Plan: Sendable, Codable {
     /// The most requests in flight at once: the widest level under the limits; nil when
     /// unbounded.
     public var peakParallelism: Int?
+    /// Tokens, dollars and rate-limit time (`CostModel.make`); nil until the caller adds it.
+    public var cost: CostModel? = nil
 }
