@@ -40,24 +40,19 @@ final class ExecutionScope: Sendable {
 
     /// The block limits a request must hold, innermost first (a fixed order across the
     /// whole tree, so that acquiring several never deadlocks).
-    var limits: [AsyncSemaphore] {
-        var limits: [AsyncSemaphore] = []
-        var scope: ExecutionScope? = self
-        while let current = scope {
-            if let limit = current.limit { limits.append(limit) }
-            scope = current.parent
-        }
-        return limits
-    }
+    var limits: [AsyncSemaphore] { outward(\.limit) }
 
     /// Every budget an attempt here must fit in, innermost first.
-    var budgets: [BudgetAccount] {
-        var budgets: [BudgetAccount] = []
+    var budgets: [BudgetAccount] { outward(\.budget) }
+
+    /// What this scope and each one around it hold of `part`, innermost first.
+    private func outward<Part>(_ part: (ExecutionScope) -> Part?) -> [Part] {
+        var parts: [Part] = []
         var scope: ExecutionScope? = self
         while let current = scope {
-            if let budget = current.budget { budgets.append(budget) }
+            if let value = part(current) { parts.append(value) }
             scope = current.parent
         }
-        return budgets
+        return parts
     }
 }
