@@ -334,6 +334,12 @@ def main():
                 limit = 2000 if n == 10000 else 10000
                 rows.append(measure(f"https: fan-out {n} + synthesis", fanout(n, server, limit),
                                     0.2 * -(-n // limit) + 0.2, n + 1, args.repeats, server, tmp, args.pflow))
+            if memory:
+                for n in [1000] + ([] if args.quick else [10000]):
+                    limit = 2000 if n == 10000 else 10000
+                    rows.append(measure(f"https: fan-out {n} + synthesis, runs on tmpfs", fanout(n, server, limit),
+                                        0.2 * -(-n // limit) + 0.2, n + 1, args.repeats, server, tmp, args.pflow,
+                                        runs_root=memory))
         finally:
             server.stop()
         engine_rows = [measure(f"fan-out {n} + synthesis, mock 0 ms{where}", fanout(n, None, 10000), None, n + 1,
