@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_DIR   := .build-fuzz
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: all setup build release test demo install uninstall bench fuzz fmt check clean
+.PHONY: all setup setup-browser build release test demo install uninstall bench fuzz fmt check clean
 
 all: build
 
@@ -20,6 +20,15 @@ setup:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq pkg-config libyaml-dev; \
 	fi
 	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "setup: swift not found (expected at /opt/swift/usr/bin)"; exit 1; }
+
+# Chromium, for the end-to-end test that loads a run's report.html in a real browser (it
+# is skipped without it). Debian's package; about a minute to install here.
+setup-browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "setup-browser: installing chromium"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
+	fi
 
 build: setup
 	$(SWIFT) build --product pflow

@@ -57,13 +57,26 @@ struct RunSession {
         await drawing?.value
         live?.finish()
 
-        let text = RunSummaryText(summary: summary).render()
+        let text = RunSummaryText(summary: summary, reportPath: Self.writeReport(of: summary)).render()
         if json { StandardError.write(text) } else { StandardOutput.write(text) }
         switch summary.status {
         case .succeeded: return
         case .failed: throw ExitCode(ExitStatus.runFailed)
         case .interrupted: throw ExitCode(ExitStatus.interrupted)
         case .running: throw ExitCode(ExitStatus.runFailed)
+        }
+    }
+}
+
+extension RunSession {
+    /// report.html, written whatever the run's status; a report that cannot be written is a
+    /// warning, never a different exit code.
+    static func writeReport(of summary: RunSummary) -> String? {
+        do {
+            return try RunReport.load(summary.directory).writeHTML()
+        } catch {
+            StandardError.write("warning: no report.html: \(error.message)\n")
+            return nil
         }
     }
 }

@@ -5,6 +5,8 @@ import PFlowEngine
 /// and where the run directory and result.md are.
 struct RunSummaryText {
     var summary: RunSummary
+    /// report.html, when it was written.
+    var reportPath: String?
     var workingDirectory: String = FileManager.default.currentDirectoryPath
 
     func render() -> String {
@@ -33,6 +35,7 @@ struct RunSummaryText {
                 + "  est. cost $\(String(format: "%.4f", summary.costUSD))")
         lines.append("  run           \(relative(summary.directory))")
         if let result = summary.resultPath { lines.append("  result        \(relative(result))") }
+        if let reportPath { lines.append("  report        \(relative(reportPath))") }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -105,8 +105,8 @@ struct DiskE2ETests {
         for files in snapshot {
             #expect(
                 files.keys.sorted() == [
-                    "events.jsonl", "result.md", "run.json", "steps/one.json", "steps/one.md", "steps/two.json",
-                    "steps/two.md",
+                    "events.jsonl", "report.html", "result.md", "run.json", "steps/one.json", "steps/one.md",
+                    "steps/two.json", "steps/two.md",
                 ])
         }
 

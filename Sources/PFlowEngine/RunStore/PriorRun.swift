@@ -70,7 +70,8 @@ public final class PriorRun: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    private static func readRecords(in folder: String) -> [String: StepRecord] {
+    /// Every readable steps/<id>.json of a run, by step id.
+    static func readRecords(in folder: String) -> [String: StepRecord] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         let decoder = JSONDecoder()
         var records: [String: StepRecord] = [:]
