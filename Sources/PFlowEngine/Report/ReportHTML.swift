@@ -347,7 +347,7 @@ struct ReportHTML {
         } else if let message = entry.error {
             error = HTMLText.escape(message)
         }
-        var html = "<tr class=\"step status-\(entry.status.rawValue)\(critical ? " critical" : "")\" "
+        var html = "<tr class=\"step\(critical ? " critical" : "")\" "
         html +=
             "data-step=\"\(id)\" data-status=\"\(entry.status.rawValue)\"\(critical ? " data-critical=\"yes\"" : "")>"
         html += "<td>\(critical ? "★ " : "")\(id)</td><td>\(HTMLText.escape(entry.block ?? ""))</td>"
