@@ -30,8 +30,10 @@ struct RunSession {
     }
 
     /// The observer for the chosen output, and the live display when stdout is a terminal.
-    func observers() -> (observer: (any RunObserver)?, live: ProgressDisplay?) {
-        let live = !json && !quiet && isatty(STDOUT_FILENO) == 1 ? ProgressDisplay(width: TerminalWidth.current()) : nil
+    func observers(for workflow: Workflow) -> (observer: (any RunObserver)?, live: ProgressDisplay?) {
+        let live =
+            !json && !quiet && isatty(STDOUT_FILENO) == 1
+            ? ProgressDisplay(width: TerminalWidth.current(), workflow: workflow) : nil
         if json { return (JSONEventPrinter(), nil) }
         if quiet { return (nil, nil) }
         return (live ?? ProgressLines(), live)
@@ -57,7 +59,8 @@ struct RunSession {
         await drawing?.value
         live?.finish()
 
-        let text = RunSummaryText(summary: summary, reportPath: Self.writeReport(of: summary)).render()
+        let (reportPath, blocks) = Self.writeReport(of: summary)
+        let text = RunSummaryText(summary: summary, reportPath: reportPath, blocks: blocks).render()
         if json { StandardError.write(text) } else { StandardOutput.write(text) }
         switch summary.status {
         case .succeeded: return
@@ -69,14 +72,20 @@ struct RunSession {
 }
 
 extension RunSession {
-    /// report.html, written whatever the run's status; a report that cannot be written is a
-    /// warning, never a different exit code.
-    static func writeReport(of summary: RunSummary) -> String? {
+    /// report.html, written whatever the run's status, and the blocks as run.json ended
+    /// them, for the summary. A report that cannot be written is a warning, never a
+    /// different exit code.
+    static func writeReport(of summary: RunSummary) -> (path: String?, blocks: [RunManifest.BlockEntry]) {
+        let report: RunReport
+        do { report = try RunReport.load(summary.directory) } catch {
+            StandardError.write("warning: no report.html: \(error.message)\n")
+            return (nil, [])
+        }
         do {
-            return try RunReport.load(summary.directory).writeHTML()
+            return (try report.writeHTML(), report.manifest.blocks)
         } catch {
             StandardError.write("warning: no report.html: \(error.message)\n")
-            return nil
+            return (nil, report.manifest.blocks)
         }
     }
 }

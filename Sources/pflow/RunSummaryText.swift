@@ -7,6 +7,8 @@ struct RunSummaryText {
     var summary: RunSummary
     /// report.html, when it was written.
     var reportPath: String?
+    /// The run's blocks: parallel blocks and maps get a line with their policy outcome.
+    var blocks: [RunManifest.BlockEntry] = []
     var workingDirectory: String = FileManager.default.currentDirectoryPath
 
     func render() -> String {
@@ -25,6 +27,9 @@ struct RunSummaryText {
         lines.append(
             "  steps         " + (counts.isEmpty ? "none" : counts.joined(separator: ", "))
                 + "  (\(summary.requests) requests)")
+        for (index, block) in blocks.filter({ $0.kind != "sequence" }).enumerated() {
+            lines.append((index == 0 ? "  blocks        " : "                ") + "\(block.id): \(block.policyOutcome)")
+        }
         if let resumed = summary.resumed {
             lines.append(
                 "  resumed       \(plural(resumed.reusedSteps, "step")) reused, "

@@ -16,9 +16,11 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         let summary: RunSummary
+        let blocks: [RunManifest.BlockEntry]
         do {
             let (directory, manifest) = try RunReport.manifest(at: runDirectory)
             summary = RunSummary(manifest: manifest, directory: directory)
+            blocks = manifest.blocks
         } catch {
             StandardError.write("error: \(error.message)\n")
             throw ExitCode(ExitStatus.invalid)
@@ -26,7 +28,8 @@ struct ShowCommand: ParsableCommand {
         let report = summary.directory + "/report.html"
         StandardOutput.write(
             RunSummaryText(
-                summary: summary, reportPath: FileManager.default.fileExists(atPath: report) ? report : nil
+                summary: summary, reportPath: FileManager.default.fileExists(atPath: report) ? report : nil,
+                blocks: blocks
             ).render())
     }
 }

@@ -105,12 +105,8 @@ struct ReportHTML {
             for block in manifest.blocks {
                 let children = manifest.steps.filter { $0.block == block.id }
                 let cancelled = children.count { $0.status == .cancelled }
-                let met = block.succeeded >= block.required
-                let policy =
-                    block.kind == "sequence"
-                    ? "\(block.succeeded) of \(block.branches) in order"
-                    : "\(block.succeeded) of \(block.branches) succeeded, min_success \(block.required) "
-                        + (met ? "met" : "not met")
+                let met = block.policyMet
+                let policy = block.policyOutcome
                 html += """
                     <tr class="block" data-block="\(HTMLText.escape(block.id))" data-policy="\(met ? "met" : "not-met")">\
                     <td>\(HTMLText.escape(block.id))</td><td>\(HTMLText.escape(block.kind))</td>\

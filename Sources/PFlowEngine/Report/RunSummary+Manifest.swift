@@ -19,3 +19,16 @@ extension RunSummary {
             resultPath: manifest.result.map { directory.path + "/" + $0 }, resumed: nil)
     }
 }
+
+extension RunManifest.BlockEntry {
+    /// `min_success` was reached (a sequence needs every step).
+    public var policyMet: Bool { succeeded >= required }
+
+    /// `docs: 296 of 300 succeeded, min_success 270 met`, without the id: what the summary
+    /// and the report say about a block.
+    public var policyOutcome: String {
+        kind == "sequence"
+            ? "\(succeeded) of \(branches) in order"
+            : "\(succeeded) of \(branches) succeeded, min_success \(required) \(policyMet ? "met" : "not met")"
+    }
+}

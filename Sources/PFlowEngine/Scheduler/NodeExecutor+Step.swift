@@ -261,7 +261,7 @@ extension NodeExecutor {
             ))
         events.emit(
             .stepFinished, step: id, status: status.rawValue, error: errorMessage, usage: response?.usage,
-            duration: duration)
+            duration: duration, cost: cost)
         return NodeOutcome(status: status, chain: chain)
     }
 
