@@ -11,7 +11,7 @@ struct PFlow: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, ResumeCommand.self, ReportCommand.self,
             ShowCommand.self,
-            RunsCommand.self,
+            RunsCommand.self, ExportCommand.self,
         ]
     )
 

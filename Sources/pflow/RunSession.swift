@@ -8,6 +8,7 @@ import PFlowSpec
 struct RunSession {
     var json: Bool
     var quiet: Bool
+    var otlp: OTLPOptions
 
     /// Compiles the workflow exactly as `validate` does and prints its diagnostics; any
     /// error exits 2 before anything is sent.
@@ -62,6 +63,7 @@ struct RunSession {
         let (reportPath, blocks) = Self.writeReport(of: summary)
         let text = RunSummaryText(summary: summary, reportPath: reportPath, blocks: blocks).render()
         if json { StandardError.write(text) } else { StandardOutput.write(text) }
+        if let destination = otlp.destination { await export(summary, to: destination) }
         switch summary.status {
         case .succeeded: return
         case .failed: throw ExitCode(ExitStatus.runFailed)
@@ -86,6 +88,20 @@ extension RunSession {
         } catch {
             StandardError.write("warning: no report.html: \(error.message)\n")
             return (nil, report.manifest.blocks)
+        }
+    }
+}
+
+extension RunSession {
+    /// `--otlp`: the run's traces, once it has ended; a receiver that refuses them is a
+    /// warning, since the run itself is done and on disk.
+    func export(_ summary: RunSummary, to destination: String) async {
+        do {
+            let target = try await OTLPExport.send(
+                try RunReport.load(summary.directory), to: destination, includeContent: otlp.includeContent)
+            StandardError.write("traces: \(target)\n")
+        } catch {
+            StandardError.write("warning: traces not exported: \(error.message)\n")
         }
     }
 }
