@@ -99,6 +99,23 @@ struct ReportE2ETests {
         }
     }
 
+    @Test func aRateLimitWaitIsRecordedAndDrawnApart() async throws {
+        let (directory, file) = try mockWorkflow(
+            "paced", provider: "{ kind: mock, latency: 0ms, requests_per_minute: 60 }",
+            steps: "  - parallel: { id: both, steps: [{ id: a, prompt: A }, { id: b, prompt: B }] }")
+        defer { directory.remove() }
+        let result = try await runPFlow(["run", file.path, "--out", "runs"], cwd: directory.url)
+        #expect(result.exitCode == 0, "\(result.stderr)")
+        let output = try RunOutput(out: directory.url.appendingPathComponent("runs"), name: "paced")
+        // One request a second: whichever went second waited for the limiter, not for a slot.
+        let waits = try ["a", "b"].compactMap { id in
+            (try output.step(id)["attempts"] as? [[String: Any]])?.first?["rate_limit_wait_seconds"] as? Double
+        }
+        #expect(waits.count == 1)
+        #expect((waits.first ?? 0) > 0.5)
+        #expect(output.files["report.html"]?.contains("<rect class=\"seg seg-rate-wait\"") == true)
+    }
+
     @Test func reportCommandWritesWhereAsked() async throws {
         let (directory, file) = try mockWorkflow("again", steps: Self.twoSteps)
         defer { directory.remove() }

@@ -5,7 +5,7 @@ import Testing
 
 /// The HTML report of a small hand-written run directory (Tests/Fixtures/report): brief →
 /// a parallel block with a 429 then success, a timeout then success, and a cancelled
-/// straggler → synthesis.
+/// straggler → synthesis, which waited for a slot, then for requests_per_minute.
 @Suite("HTML report")
 struct ReportHTMLTests {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -41,6 +41,7 @@ struct ReportHTMLTests {
         #expect(kinds("financials") == ["queued", "rate-limited", "backoff", "succeeded"])
         #expect(kinds("press") == ["timed-out", "backoff", "succeeded"])
         #expect(kinds("leadership") == ["cancelled"])
+        #expect(kinds("synthesis") == ["queued", "rate-wait", "succeeded"])
         let financials = timeline.steps.first { $0.entry.id == "financials" }!.segments
         #expect(financials.map(\.start) == [1.0, 1.5, 2.0, 3.0])
         #expect(financials.map(\.end) == [1.5, 2.0, 3.0, 4.5])
@@ -74,6 +75,10 @@ struct ReportHTMLTests {
         // Half-second buckets, each its busiest moment: brief alone, then press, leadership
         // and financials' 429 together, then two, then synthesis alone.
         #expect(series[0].peaks == [1, 1, 2, 3, 3, 2, 2, 2, 2, 2, 1, 1])
+        let html = report.html()
+        #expect(html.contains("fast: peak 3 of max_concurrency 3"))
+        #expect(html.contains("<line class=\"provider-limit series-0\" data-provider=\"fast\""))
+        #expect(html.contains("run max_concurrency 4"))
     }
 
     @Test func timestampsReadBackAsWritten() {

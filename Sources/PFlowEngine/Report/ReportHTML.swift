@@ -239,7 +239,9 @@ struct ReportHTML {
     private func inFlightSection(_ timeline: ReportTimeline) -> String {
         let series = timeline.inFlight(buckets: Self.buckets)
         let limit = manifest.maxConcurrency
-        let top = Double(max(1, (series.flatMap(\.peaks).max() ?? 0), limit ?? 0))
+        let providerLimits = manifest.providerMaxConcurrency ?? [:]
+        let top = Double(
+            max(1, series.flatMap(\.peaks).max() ?? 0, limit ?? 0, providerLimits.values.max() ?? 0))
         let height = 140.0
         let width = Self.labelWidth + Self.chartWidth + 16
         let slice = Self.chartWidth / Double(Self.buckets)
@@ -265,7 +267,16 @@ struct ReportHTML {
             let name = HTMLText.escape(provider)
             svg += "<polyline class=\"series series-\(index % 6)\" data-provider=\"\(name)\" points=\"\(points)\">"
             svg += "<title>\(name): peak \(peaks.max() ?? 0) in flight</title></polyline>"
-            legend += "<span class=\"series-key series-\(index % 6)\">\(name): peak \(peaks.max() ?? 0)</span> "
+            var key = "\(name): peak \(peaks.max() ?? 0)"
+            if let providerLimit = providerLimits[provider] {
+                key += " of max_concurrency \(providerLimit)"
+                svg += "<line class=\"provider-limit series-\(index % 6)\" data-provider=\"\(name)\" "
+                svg += "x1=\"\(Self.number(Self.labelWidth))\" y1=\"\(Self.number(yOf(Double(providerLimit))))\" "
+                svg += "x2=\"\(Self.number(Self.labelWidth + Self.chartWidth))\" "
+                svg += "y2=\"\(Self.number(yOf(Double(providerLimit))))\"><title>\(name) max_concurrency "
+                svg += "\(providerLimit)</title></line>"
+            }
+            legend += "<span class=\"series-key series-\(index % 6)\">\(key)</span> "
         }
         if let limit { legend += "<span class=\"limit-key\">- - run max_concurrency \(limit)</span>" }
         legend += "</p>"
@@ -452,14 +463,14 @@ struct ReportHTML {
         .scroll{overflow-x:auto}svg text{font:11px system-ui,sans-serif;fill:#333}text.group{font-weight:700}text.small{fill:#777}
         text.tick{fill:#888;font-size:10px}line.tick{stroke:#eef0f2}
         .seg-succeeded{fill:#2e9e4f}.seg-failed{fill:#d64541}.seg-rate-limited{fill:#8e44ad}.seg-timed-out{fill:#e8890c}
-        .seg-cancelled{fill:#95a5a6}.seg-queued{fill:#f6e3a1}.seg-backoff{fill:#cfd6de}
+        .seg-cancelled{fill:#95a5a6}.seg-queued{fill:#f6e3a1}.seg-rate-wait{fill:#f4b6d2}.seg-backoff{fill:#cfd6de}
         rect.on-critical{stroke:#b35c00;stroke-width:2}
         circle.marker{fill:#b8bec5}circle.status-cancelled{fill:#95a5a6}circle.status-failed{fill:#d64541}
         .attempt{display:inline-block;font-size:11px;padding:0 5px;border-radius:3px;color:#fff;margin:1px}
         .attempt-succeeded{background:#2e9e4f}.attempt-failed{background:#d64541}.attempt-rate-limited{background:#8e44ad}
         .attempt-timed-out{background:#e8890c}.attempt-cancelled{background:#95a5a6}.attempt-backoff{background:#cfd6de;color:#333}
         .legend span{margin-right:12px;font-size:12px;white-space:nowrap}
-        polyline.series{fill:none;stroke-width:1.5}line.limit{stroke:#d64541;stroke-dasharray:5 4}
+        polyline.series{fill:none;stroke-width:1.5}line.limit{stroke:#d64541;stroke-dasharray:5 4}line.provider-limit{stroke-dasharray:2 3;opacity:.8}
         .series-0{stroke:#3b7dd8;color:#3b7dd8}.series-1{stroke:#2e9e4f;color:#2e9e4f}.series-2{stroke:#8e44ad;color:#8e44ad}
         .series-3{stroke:#e8890c;color:#e8890c}.series-4{stroke:#16a085;color:#16a085}.series-5{stroke:#7f8c8d;color:#7f8c8d}
         .limit-key{color:#d64541}p.error{color:#b0302c}

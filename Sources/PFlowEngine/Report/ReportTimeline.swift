@@ -5,8 +5,10 @@ struct ReportTimeline: Sendable {
     /// What a stretch of a step's time went to. Waiting and network time are different
     /// kinds, so the report can draw them differently.
     enum SegmentKind: String, Sendable, CaseIterable {
-        /// Waiting for a concurrency slot or a rate-limit token before an attempt.
+        /// Waiting for a concurrency slot (the run's, a block's or the provider's).
         case queued
+        /// Waiting for the provider's `requests_per_minute`, slot in hand.
+        case rateWait = "rate-wait"
         /// The backoff (or Retry-After) sleep between two attempts.
         case backoff
         case succeeded
@@ -16,11 +18,12 @@ struct ReportTimeline: Sendable {
         case timedOut = "timed-out"
         case cancelled
 
-        var isRequest: Bool { self != .queued && self != .backoff }
+        var isRequest: Bool { self != .queued && self != .backoff && self != .rateWait }
 
         var label: String {
             switch self {
-            case .queued: "waiting for a slot or rate token"
+            case .queued: "waiting for a concurrency slot"
+            case .rateWait: "waiting for requests_per_minute"
             case .backoff: "backoff before a retry"
             case .succeeded: "request succeeded"
             case .rateLimited: "rate limited (429)"
@@ -82,8 +85,14 @@ struct ReportTimeline: Sendable {
                             Segment(kind: .backoff, start: waitStart, end: backoffEnd, attempt: attempt.number))
                         waitStart = backoffEnd
                     }
-                    if waitStart < start {
-                        segments.append(Segment(kind: .queued, start: waitStart, end: start, attempt: attempt.number))
+                    let rateStart = max(waitStart, start - (attempt.rateLimitWaitSeconds ?? 0))
+                    if waitStart < rateStart {
+                        segments.append(
+                            Segment(kind: .queued, start: waitStart, end: rateStart, attempt: attempt.number))
+                    }
+                    if rateStart < start {
+                        segments.append(
+                            Segment(kind: .rateWait, start: rateStart, end: start, attempt: attempt.number))
                     }
                 }
                 var detail = attempt.httpStatus.map { "HTTP \($0)" }

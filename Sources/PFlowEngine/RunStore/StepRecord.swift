@@ -20,9 +20,13 @@ public struct StepRecord: Sendable, Codable {
         public var error: Failure?
         public var inputTokens: Int?
         public var outputTokens: Int?
+        /// How long this attempt waited for its provider's `requests_per_minute`, after it
+        /// had its concurrency slots; the report draws it apart from the wait for a slot.
+        public var rateLimitWaitSeconds: Double? = nil
 
         enum CodingKeys: String, CodingKey {
             case number, span, status, error
+            case rateLimitWaitSeconds = "rate_limit_wait_seconds"
             case delayBeforeSeconds = "delay_before_seconds"
             case startedAt = "started_at"
             case endedAt = "ended_at"

@@ -71,7 +71,8 @@ extension NodeExecutor {
                 }
             }
             let held: [AsyncSemaphore]
-            do { held = try await acquireSlots(scope: scope, provider: provider) } catch {
+            let rateLimitWait: Duration
+            do { (held, rateLimitWait) = try await acquireSlots(scope: scope, provider: provider) } catch {
                 status = scope.cancelledStatus
                 break attempts
             }
@@ -121,7 +122,8 @@ extension NodeExecutor {
                     durationSeconds: attemptDuration.roundedSeconds,
                     httpStatus: response?.httpStatus ?? failure?.httpStatus,
                     error: failure.map(Self.recordFailure), inputTokens: usage?.inputTokens,
-                    outputTokens: usage?.outputTokens))
+                    outputTokens: usage?.outputTokens,
+                    rateLimitWaitSeconds: rateLimitWait.roundedSeconds > 0 ? rateLimitWait.roundedSeconds : nil))
             record.error = failure.map(Self.recordFailure)
             journal.updateStep(id) { $0.attempts = attempt }
             events.emit(
@@ -297,10 +299,11 @@ extension NodeExecutor {
     }
 
     /// Takes every limit a request must hold, narrowest first: the step's blocks, its
-    /// provider, the run, the file-descriptor ceiling; then the provider's rate. On
-    /// cancellation whatever was taken is given back.
-    private func acquireSlots(scope: ExecutionScope, provider: ProviderRegistry.Entry) async throws -> [AsyncSemaphore]
-    {
+    /// provider, the run, the file-descriptor ceiling; then the provider's rate, whose wait
+    /// is returned for the attempt's record. On cancellation whatever was taken is given back.
+    private func acquireSlots(
+        scope: ExecutionScope, provider: ProviderRegistry.Entry
+    ) async throws -> (slots: [AsyncSemaphore], rateLimitWait: Duration) {
         var wanted = scope.limits
         if let limit = provider.concurrency { wanted.append(limit) }
         if let runLimit { wanted.append(runLimit) }
@@ -312,13 +315,14 @@ extension NodeExecutor {
                 try await semaphore.acquire()
                 held.append(semaphore)
             }
+            let rateStart = clock.now()
             try await provider.rateLimiter?.acquire()
             try Task.checkCancellation()
+            return (held, provider.rateLimiter == nil ? .zero : clock.now() - rateStart)
         } catch {
             release(held)
             throw error
         }
-        return held
     }
 
     private func release(_ held: [AsyncSemaphore]) {
