@@ -4,7 +4,7 @@ import Synchronization
 
 /// On a terminal: a live status area redrawn at most ten times a second: the counts of
 /// steps in flight, waiting for a slot, retrying (after a failed attempt) and done, tokens
-/// and dollars so far, a progress bar per running parallel block or map (finished/total,
+/// and dollars so far, how many wait out a 429's Retry-After, a progress bar per running parallel block or map (finished/total,
 /// failed, retrying, ETA from the observed rate), and the longest-running steps. Steps that
 /// do not succeed are also printed above it as permanent lines, so they stay visible after
 /// the run. Every line fits the terminal's width.
@@ -19,6 +19,8 @@ final class ProgressDisplay: RunObserver {
         var running: [String: Duration] = [:]
         /// Steps between a failed attempt and their next one (backoff, Retry-After).
         var retrying: Set<String> = []
+        /// Of those, the ones whose provider answered 429: waiting out its Retry-After.
+        var rateLimited: Set<String> = []
         /// Steps started and not finished, in flight or not.
         var started = 0
         var counts: [String: Int] = [:]
@@ -56,9 +58,11 @@ final class ProgressDisplay: RunObserver {
             case .attemptStarted:
                 s.running[step] = event.elapsed
                 s.retrying.remove(step)
+                s.rateLimited.remove(step)
             case .attemptFinished:
                 s.running[step] = nil
                 if event.status != NodeStatus.succeeded.rawValue { s.retrying.insert(step) }
+                if event.errorKind == .rateLimited { s.rateLimited.insert(step) }
                 if let usage = event.usage {
                     s.usage.inputTokens += usage.inputTokens
                     s.usage.outputTokens += usage.outputTokens
@@ -71,6 +75,7 @@ final class ProgressDisplay: RunObserver {
                 if event.duration != nil { s.started -= 1 }
                 s.running[step] = nil
                 s.retrying.remove(step)
+                s.rateLimited.remove(step)
                 s.costUSD += event.costUSD ?? 0
                 let status = event.status ?? "finished"
                 s.counts[status, default: 0] += 1
@@ -123,7 +128,8 @@ final class ProgressDisplay: RunObserver {
                 + "  waiting \(max(0, s.started - s.running.count - s.retrying.count))  retrying \(s.retrying.count)"
                 + "  done \(s.counts["succeeded", default: 0])  failed \(failed)  skipped \(skipped)",
             "  tokens \(s.usage.inputTokens) in, \(s.usage.outputTokens) out"
-                + "  est. cost $\(String(format: "%.4f", s.costUSD))",
+                + "  est. cost $\(String(format: "%.4f", s.costUSD))"
+                + (s.rateLimited.isEmpty ? "" : "  rate-limited \(s.rateLimited.count)"),
         ]
         lines += barLines(s, elapsed: elapsed)
         guard !s.running.isEmpty else { return lines }

@@ -29,25 +29,56 @@ struct LiveDisplayE2ETests {
                 prompt: "Summarise {{ doc }}"
         """
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: script), "util-linux script is not installed"))
+    /// `pflow ARGUMENTS` under a pseudo-terminal: its exit code, its frames (the status
+    /// areas it drew, in order) and what it printed after the last one (the summary).
+    private func onTerminal(
+        _ arguments: String, environment: [String: String] = [:], cwd: URL
+    ) async throws -> (exitCode: Int32, frames: [String], summary: String, screen: String) {
+        let pflow = try BuildProducts.executable("pflow").path
+        let child = try ChildProcess(
+            executable: URL(fileURLWithPath: Self.script),
+            arguments: ["-q", "-e", "-c", "\(pflow) \(arguments)", "/dev/null"],
+            environment: environment.merging(["COLUMNS": String(Self.columns)]) { $1 }, cwd: cwd)
+        let result = await child.wait()
+        // Each redraw moves the cursor up over the previous status area and clears below it.
+        let screen = result.stdout.replacingOccurrences(of: "\r", with: "")
+        let pieces = screen.components(separatedBy: "\u{1B}[J")
+        let frames = pieces.dropLast().map { $0.replacing(#/\x1B\[\d+A/#, with: "") }
+        return (result.exitCode, frames, pieces.last ?? "", screen)
+    }
+
+    static let enabled = FileManager.default.isExecutableFile(atPath: script)
+
+    @Test(.enabled(if: enabled, "util-linux script is not installed"))
+    func aRateLimitedStepIsShownWaiting() async throws {
+        try await withMockServerProcess { server in
+            let workflow = try ServerWorkflow(
+                "paused", server: server,
+                defaults: """
+                      retries: 2
+                      backoff: { initial: 10ms, max: 50ms }
+                    """,
+                steps: """
+                      - id: limited
+                        prompt: "[mock:step=limited fail-first=1 status=429 retry-after=1] go"
+                    """)
+            defer { workflow.remove() }
+            let (exitCode, frames, _, screen) = try await onTerminal(
+                "run \(workflow.file.path) --out runs", environment: workflow.environment, cwd: workflow.directory.url)
+            #expect(exitCode == 0, "\(screen)")
+            #expect(frames.contains { $0.contains("est. cost $0.0000  rate-limited 1") }, "\(screen)")
+        }
+    }
+
+    @Test(.enabled(if: enabled, "util-linux script is not installed"))
     func framesShowAProgressBarPerMapWithinTheWidth() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let file = try directory.file("live.yaml", contents: Self.workflow)
         _ = try directory.file("items.txt", contents: (0..<300).map { "doc \($0)" }.joined(separator: "\n"))
-        let pflow = try BuildProducts.executable("pflow").path
-        let child = try ChildProcess(
-            executable: URL(fileURLWithPath: Self.script),
-            arguments: ["-q", "-e", "-c", "\(pflow) run \(file.path) --out runs", "/dev/null"],
-            environment: ["COLUMNS": String(Self.columns)], cwd: directory.url)
-        let result = await child.wait()
-        #expect(result.exitCode == 0, "\(result.stdout)")
-
-        // Each redraw moves the cursor up over the previous status area and clears below it.
-        let screen = result.stdout.replacingOccurrences(of: "\r", with: "")
-        let pieces = screen.components(separatedBy: "\u{1B}[J")
-        let frames = pieces.dropLast().map { $0.replacing(#/\x1B\[\d+A/#, with: "") }
-        let summary = pieces.last ?? ""
+        let (exitCode, frames, summary, screen) = try await onTerminal(
+            "run \(file.path) --out runs", cwd: directory.url)
+        #expect(exitCode == 0, "\(screen)")
         #expect(frames.count >= 2, "\(screen)")
 
         for line in frames.joined().split(separator: "\n") {

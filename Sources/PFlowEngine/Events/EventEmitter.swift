@@ -22,12 +22,13 @@ final class EventEmitter: Sendable {
 
     func emit(
         _ kind: RunEvent.Kind, step: String? = nil, span: String? = nil, attempt: Int? = nil,
-        status: String? = nil, error: String? = nil, usage: TokenUsage? = nil, duration: Duration? = nil,
-        cost: Double? = nil
+        status: String? = nil, error: String? = nil, errorKind: ProviderError.Kind? = nil, usage: TokenUsage? = nil,
+        duration: Duration? = nil, cost: Double? = nil
     ) {
         let event = RunEvent(
             kind: kind, elapsed: elapsed(), timestamp: Date(), runID: runID, stepID: step, span: span,
-            attempt: attempt, status: status, error: error, usage: usage, duration: duration, costUSD: cost)
+            attempt: attempt, status: status, error: error, errorKind: errorKind, usage: usage, duration: duration,
+            costUSD: cost)
         log?.append(event.jsonLine)
         observer?.runDidEmit(event)
     }

@@ -29,6 +29,8 @@ public struct RunEvent: Sendable {
     /// A step's or attempt's or the run's outcome, on the `_finished` events.
     public var status: String?
     public var error: String?
+    /// Why an attempt failed, on `attempt_finished`: a 429 is `rate_limited`.
+    public var errorKind: ProviderError.Kind?
     public var usage: TokenUsage?
     /// How long the step, attempt or run took, on the `_finished` events.
     public var duration: Duration?
@@ -47,6 +49,7 @@ public struct RunEvent: Sendable {
             line.add("attempt", attempt)
             line.add("status", status)
             line.add("error", error)
+            line.add("error_kind", errorKind?.rawValue)
             line.add("input_tokens", usage?.inputTokens)
             line.add("output_tokens", usage?.outputTokens)
             line.add("duration", duration?.roundedSeconds)

@@ -128,7 +128,7 @@ extension NodeExecutor {
             journal.updateStep(id) { $0.attempts = attempt }
             events.emit(
                 .attemptFinished, step: id, span: span, attempt: attempt, status: attemptStatus.rawValue,
-                error: failure?.description, usage: usage, duration: attemptDuration)
+                error: failure?.description, errorKind: failure?.kind, usage: usage, duration: attemptDuration)
 
             switch result {
             case .success:
