@@ -27,7 +27,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let report = try RunReport.load(runDirectory)
+            let report = try RunReport.load(runDirectory, allRecords: true)
             let target = try await OTLPExport.send(
                 report, to: otlp.destination ?? "", includeContent: otlp.includeContent)
             StandardOutput.write("traces: \(target)\n")

@@ -98,7 +98,8 @@ extension RunSession {
     func export(_ summary: RunSummary, to destination: String) async {
         do {
             let target = try await OTLPExport.send(
-                try RunReport.load(summary.directory), to: destination, includeContent: otlp.includeContent)
+                try RunReport.load(summary.directory, allRecords: true), to: destination,
+                includeContent: otlp.includeContent)
             StandardError.write("traces: \(target)\n")
         } catch {
             StandardError.write("warning: traces not exported: \(error.message)\n")

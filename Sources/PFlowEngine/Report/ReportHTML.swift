@@ -10,13 +10,13 @@ import Foundation
 /// slowest and unsuccessful branches listed, so 10,000 branches stay a small file.
 struct ReportHTML {
     let report: RunReport
-    var aggregateAbove = 40
+    var aggregateAbove = RunReport.aggregateAbove
     /// Answers longer than this are folded; past `answerLimit` characters they are cut.
     var foldAbove = 240
     var answerLimit = 20_000
     /// Branches of an aggregated block listed by name: the slowest, then the failed.
-    var slowestListed = 10
-    var unsuccessfulListed = 100
+    var slowestListed = RunReport.slowestListed
+    var unsuccessfulListed = RunReport.unsuccessfulListed
 
     private static let labelWidth = 220.0
     private static let chartWidth = 940.0

@@ -105,11 +105,26 @@ struct ReportTimeline: Sendable {
             }
             let start = seconds(entry.startedAt ?? record?.startedAt) ?? segments.first?.start
             let end = seconds(entry.endedAt ?? record?.endedAt) ?? segments.last?.end
+            if record == nil, entry.attempts > 0, let start, let end {
+                // A branch whose record was not read (RunReport.load): run.json's span of it.
+                segments.append(
+                    Segment(
+                        kind: Self.kind(of: entry.status), start: start, end: max(start, end), attempt: entry.attempts))
+            }
             latest = max(latest, end ?? 0, segments.last?.end ?? 0)
             return Step(
                 entry: entry, provider: record?.provider ?? entry.provider, start: start, end: end, segments: segments)
         }
         length = max(seconds(manifest.endedAt) ?? 0, latest, 0.001)
+    }
+
+    static func kind(of status: NodeStatus) -> SegmentKind {
+        switch status {
+        case .succeeded: .succeeded
+        case .timedOut: .timedOut
+        case .cancelled: .cancelled
+        default: .failed
+        }
     }
 
     static func kind(of attempt: StepRecord.Attempt) -> SegmentKind {
