@@ -1,9 +1,11 @@
 /// Protocol Buffers wire format, the few field types OTLP's traces use: varints,
 /// fixed64, doubles and length-delimited bytes, strings and nested messages.
 ///
-/// Hand-written because the package mirror has neither swift-protobuf nor swift-otel
-/// (docs/cli.md, `pflow export`); the encoding is the stable, documented wire format, and
-/// the end-to-end test has a real OTLP receiver (Arize Phoenix) decode it.
+/// Hand-written for build time: swift-otel (about 7 minutes cold here) or swift-protobuf
+/// with generated OTLP types (protoc-gen-swift, 9.5 minutes to build once) cost more than
+/// these few field types (docs/cli.md, `pflow export`); the encoding is the stable,
+/// documented wire format, and the end-to-end test has a real OTLP receiver (Arize
+/// Phoenix) decode it.
 struct ProtobufWriter {
     private(set) var encoded: [UInt8] = []
 
