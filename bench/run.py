@@ -306,40 +306,33 @@ def main():
         print(COLUMNS)
         print("|" + "---|" * (COLUMNS.count(" | ") + 1), flush=True)
         rows = []
+        def fanouts(server, prefix, sizes, runs_root=None, where=""):
+            for n in sizes:
+                limit = 2000 if n == 10000 else 10000
+                rows.append(measure(f"{prefix}fan-out {n} + synthesis{where}", fanout(n, server, limit),
+                                    0.2 * -(-n // limit) + 0.2, n + 1, args.repeats, server, tmp, args.pflow,
+                                    runs_root=runs_root))
+
+        wide = [] if args.quick else [10000]
         server = MockServer(server_binary, latency_ms=200)
         try:
-            for n in [10, 100, 1000] + ([] if args.quick else [10000]):
-                limit = 2000 if n == 10000 else 10000
-                waves = -(-n // limit)
-                rows.append(measure(f"fan-out {n} + synthesis", fanout(n, server, limit), 0.2 * waves + 0.2,
-                                    n + 1, args.repeats, server, tmp, args.pflow))
+            fanouts(server, "", [10, 100, 1000] + wide)
             rows.append(measure("chain 50 × 20 ms", chain(50, 20, server), 1.0, 50, args.repeats, server, tmp,
                                 args.pflow))
             rows.append(measure("20 lanes × 5 steps", lanes(20, 5, server), 1.0, 100, args.repeats, server, tmp,
                                 args.pflow))
             # The same fan-outs with the run directory in memory: what the disk costs.
             if memory:
-                for n in [1000] + ([] if args.quick else [10000]):
-                    limit = 2000 if n == 10000 else 10000
-                    rows.append(measure(f"fan-out {n} + synthesis, runs on tmpfs", fanout(n, server, limit),
-                                        0.2 * -(-n // limit) + 0.2, n + 1, args.repeats, server, tmp, args.pflow,
-                                        runs_root=memory))
+                fanouts(server, "", [1000] + wide, runs_root=memory, where=", runs on tmpfs")
         finally:
             server.stop()
         # The same fan-outs over https: what every hosted API costs on top of the network.
         certificates = make_certificates(server_binary, tempfile.mkdtemp(prefix="certs-", dir=tmp))
         server = MockServer(server_binary, latency_ms=200, tls=certificates)
         try:
-            for n in [10, 100, 1000] + ([] if args.quick else [10000]):
-                limit = 2000 if n == 10000 else 10000
-                rows.append(measure(f"https: fan-out {n} + synthesis", fanout(n, server, limit),
-                                    0.2 * -(-n // limit) + 0.2, n + 1, args.repeats, server, tmp, args.pflow))
+            fanouts(server, "https: ", [10, 100, 1000] + wide)
             if memory:
-                for n in [1000] + ([] if args.quick else [10000]):
-                    limit = 2000 if n == 10000 else 10000
-                    rows.append(measure(f"https: fan-out {n} + synthesis, runs on tmpfs", fanout(n, server, limit),
-                                        0.2 * -(-n // limit) + 0.2, n + 1, args.repeats, server, tmp, args.pflow,
-                                        runs_root=memory))
+                fanouts(server, "https: ", [1000] + wide, runs_root=memory, where=", runs on tmpfs")
         finally:
             server.stop()
         engine_rows = [measure(f"fan-out {n} + synthesis, mock 0 ms{where}", fanout(n, None, 10000), None, n + 1,
