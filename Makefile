@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_DIR   := .build-fuzz
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: all setup setup-browser setup-phoenix build release test demo install uninstall bench fuzz fmt check clean
+.PHONY: all setup setup-browser setup-phoenix screenshots build release test demo install uninstall bench fuzz fmt check clean
 
 all: build
 
@@ -61,6 +61,17 @@ demo: setup
 	$(SWIFT) build --product pflow
 	$(BIN)/pflow plan $(DEMO)
 	$(BIN)/pflow run $(DEMO) --out runs
+
+# The examples' reports as pictures for the docs: each example run offline on the mock, its
+# report.html rendered by headless Chromium into docs/report-<example>.png.
+screenshots: build setup-browser
+	@for workflow in workflows/*.yaml; do \
+		name=$$(basename $$workflow .yaml); out=$$(mktemp -d); \
+		$(BIN)/pflow run $$workflow --mock --out $$out --quiet >/dev/null || { rm -rf $$out; exit 1; }; \
+		chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,1250 \
+			--screenshot=docs/report-$$name.png "file://$$(readlink -f $$out/*/latest)/report.html" 2>/dev/null; \
+		rm -rf $$out; echo "docs/report-$$name.png"; \
+	done
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin
