@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_DIR   := .build-fuzz
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: all setup build release test demo install uninstall bench fuzz fmt check clean
+.PHONY: all setup setup-browser setup-phoenix screenshots build release test demo install uninstall bench fuzz fmt check clean
 
 all: build
 
@@ -20,6 +20,28 @@ setup:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq pkg-config libyaml-dev; \
 	fi
 	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "setup: swift not found (expected at /opt/swift/usr/bin)"; exit 1; }
+
+# Chromium, for the end-to-end test that loads a run's report.html in a real browser (it
+# is skipped without it). Debian's package; about a minute to install here.
+setup-browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "setup-browser: installing chromium"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
+# Arize Phoenix in a venv of its own, the OTLP receiver the trace export is tested against
+# (the test is skipped without it). 850 MB; 3.5 minutes to install here.
+PHOENIX_VENV := .build-phoenix/venv
+setup-phoenix:
+	@if [ ! -x $(PHOENIX_VENV)/bin/phoenix ]; then \
+		echo "setup-phoenix: installing arize-phoenix into $(PHOENIX_VENV)"; \
+		python3 -m venv $(PHOENIX_VENV) 2>/dev/null || { \
+			SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv && \
+			python3 -m venv $(PHOENIX_VENV); }; \
+		$(PHOENIX_VENV)/bin/pip install -q arize-phoenix; \
+	fi
 
 build: setup
 	$(SWIFT) build --product pflow
@@ -39,6 +61,17 @@ demo: setup
 	$(SWIFT) build --product pflow
 	$(BIN)/pflow plan $(DEMO)
 	$(BIN)/pflow run $(DEMO) --out runs
+
+# The examples' reports as pictures for the docs: each example run offline on the mock, its
+# report.html rendered by headless Chromium into docs/report-<example>.png.
+screenshots: build setup-browser
+	@for workflow in workflows/*.yaml; do \
+		name=$$(basename $$workflow .yaml); out=$$(mktemp -d); \
+		$(BIN)/pflow run $$workflow --mock --out $$out --quiet >/dev/null || { rm -rf $$out; exit 1; }; \
+		chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,1250 \
+			--screenshot=docs/report-$$name.png "file://$$(readlink -f $$out/*/latest)/report.html" 2>/dev/null; \
+		rm -rf $$out; echo "docs/report-$$name.png"; \
+	done
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -71,4 +71,28 @@ import Testing
         let free = try #require(try cost().providers.first { $0.name == "free" })
         #expect(free.minimumSeconds == nil && free.latencySeconds == 1)
     }
+
+    /// A provider allowing one request a second, each taking two: two in flight are all the
+    /// rate can keep busy, so `max_concurrency: 10` is never reached.
+    @Test func aMaxConcurrencyBeyondWhatTheRateFillsIsNeverReached() throws {
+        let source = """
+            name: slow
+            providers:
+              slow: { kind: mock, latency: 2s, requests_per_minute: 60, max_concurrency: 10 }
+            steps:
+              - parallel: { id: fan, repeat: 30, step: { prompt: Vote. } }
+            """
+        let compilation = WorkflowCompiler.compile(source: Array(source.utf8), file: "slow.yaml", environment: [:])
+        let workflow = try #require(compilation.workflow)
+        let graph = try #require(compilation.graph)
+        let cost = CostModel.make(
+            graph: graph, workflow: workflow, plan: Plan.make(graph: graph, workflow: workflow, mapWidths: [:]),
+            inputs: [:], expectedAnswer: { _, _, _, _ in ("An answer.", 3) })
+        let slow = try #require(cost.providers.first)
+        #expect(slow.usefulConcurrency == 2)
+        #expect(slow.maxConcurrencyReachable == false)
+        // One at once, then one a second: 29 s for thirty.
+        #expect(slow.minimumSeconds == 29)
+        #expect(cost.run.expected.outputTokens == 90)
+    }
 }

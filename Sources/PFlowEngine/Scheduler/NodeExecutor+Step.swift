@@ -101,6 +101,7 @@ extension NodeExecutor {
                 status = .failed
                 break attempts
             }
+            let rateStart = clock.now()
             do {
                 try await provider.rateLimiter.acquire(tokens: worstCase.tokens)
                 try Task.checkCancellation()
@@ -110,6 +111,8 @@ extension NodeExecutor {
                 status = scope.cancelledStatus
                 break attempts
             }
+            // For the attempt's record: how long the provider's rate held it.
+            let rateLimitWait = clock.now() - rateStart
             let span = "\(id)#\(attempt)"
             let attemptStart = clock.now()
             let attemptStartDate = clock.date()
@@ -146,12 +149,13 @@ extension NodeExecutor {
                     httpStatus: response?.httpStatus ?? failure?.httpStatus,
                     error: failure.map(Self.recordFailure), inputTokens: usage?.inputTokens,
                     outputTokens: usage?.outputTokens, reasoningTokens: usage?.reasoningTokens,
-                    finishReason: (response?.finishReason ?? failure?.finishReason)?.raw))
+                    finishReason: (response?.finishReason ?? failure?.finishReason)?.raw,
+                    rateLimitWaitSeconds: rateLimitWait.roundedSeconds > 0 ? rateLimitWait.roundedSeconds : nil))
             record.error = failure.map(Self.recordFailure)
             journal.updateStep(id) { $0.attempts = attempt }
             events.emit(
                 .attemptFinished, step: id, span: span, attempt: attempt, status: .node(attemptStatus),
-                error: failure?.description, usage: usage, duration: attemptDuration)
+                error: failure?.description, errorKind: failure?.kind, usage: usage, duration: attemptDuration)
 
             let failed: RetryPolicy.Failure
             switch result {
@@ -282,7 +286,7 @@ extension NodeExecutor {
             ))
         events.emit(
             .stepFinished, step: id, status: .node(status), error: errorMessage, usage: response?.usage,
-            duration: duration)
+            duration: duration, cost: cost)
         return NodeOutcome(status: status, chain: chain)
     }
 
