@@ -20,7 +20,7 @@ struct KeptAnswers: Sendable {
         var read = Set(output.map { [$0] } ?? [])
         for reference in templates.flatMap(\.references) {
             switch reference.target {
-            case .stepOutput(let id), .blockOutputs(let id): read.insert(id)
+            case .stepOutput(let id), .stepJSON(let id, _), .blockOutputs(let id): read.insert(id)
             case .blockFailed, .input, .mapItem: break
             }
         }

@@ -2,7 +2,7 @@
 extension WorkflowDecoder {
     static let stepKeys = [
         "id", "prompt", "system", "provider", "model", "temperature", "max_tokens", "timeout", "retries", "backoff",
-        "on_timeout", "needs", "reasoning_effort", "thinking", "on_truncated",
+        "on_timeout", "needs", "reasoning_effort", "thinking", "on_truncated", "format", "schema", "repair",
     ]
     /// Anthropic's floor for extended thinking's `budget_tokens`.
     static let minThinkingBudget = 1024
@@ -110,9 +110,12 @@ extension WorkflowDecoder {
             reasoningEffort: choice(f, "reasoning_effort"),
             thinkingBudget: int(f, "thinking", atLeast: Self.minThinkingBudget),
             onTruncated: choice(f, "on_truncated"),
+            format: choice(f, "format") ?? .text,
+            schema: nil,
+            repair: int(f, "repair", atLeast: 0, atMost: Self.maxRetries),
             needs: block == nil ? names(f, "needs") : [],
             location: id?.location ?? location(node))
-        return id == nil ? nil : spec
+        return id == nil ? nil : structured(spec, f)
     }
 
     private mutating func blockID(_ f: MappingFields, kind: String) -> Located<String>? {

@@ -111,6 +111,12 @@ public struct StepSpec: Sendable {
     /// Anthropic's extended thinking: `budget_tokens`.
     public var thinkingBudget: Int?
     public var onTruncated: OnTruncated?
+    /// What the answer must be; `.json` answers are parsed and checked by pflow itself.
+    public var format: OutputFormat
+    /// Checked against each answer of a `.json` step; also what typed references are checked against.
+    public var schema: JSONSchema?
+    /// Extra attempts that show the model its invalid answer and what was wrong with it.
+    public var repair: Int?
     public var needs: [Located<String>]
     public var location: SourceLocation
 
@@ -119,8 +125,12 @@ public struct StepSpec: Sendable {
         model: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil, timeout: Duration? = nil,
         retries: Int? = nil, backoff: Backoff? = nil, onTimeout: OnTimeout? = nil,
         reasoningEffort: ReasoningEffort? = nil, thinkingBudget: Int? = nil, onTruncated: OnTruncated? = nil,
+        format: OutputFormat = .text, schema: JSONSchema? = nil, repair: Int? = nil,
         needs: [Located<String>] = [], location: SourceLocation
     ) {
+        self.format = format
+        self.schema = schema
+        self.repair = repair
         self.reasoningEffort = reasoningEffort
         self.thinkingBudget = thinkingBudget
         self.onTruncated = onTruncated

@@ -24,10 +24,19 @@ struct WorkflowValidator {
 
         var kind: Kind
         var location: SourceLocation
+        /// What a single step answers: typed references into it are checked against it.
+        var format: OutputFormat
+        var schema: JSONSchema?
 
-        init(kind: Kind, location: SourceLocation) {
-            self.kind = kind
-            self.location = location
+        init(_ node: StepNode) {
+            kind = Kind(node)
+            location = node.location
+            if case .step(let step) = node {
+                format = step.format
+                schema = step.schema
+            } else {
+                format = .text
+            }
         }
         var isBlock: Bool { kind != .step }
     }
@@ -114,7 +123,7 @@ struct WorkflowValidator {
             } else {
                 declaredFolded[id.lowercased()] = id
             }
-            declared[id] = Declared(kind: Declared.Kind(node), location: node.location)
+            declared[id] = Declared(node)
         }
         node.children.forEach { declare($0) }
     }
@@ -279,6 +288,9 @@ struct WorkflowValidator {
                             "'\(reference.expression)' reads one step's text, but '\(id)' is a \(target.kind.rawValue) block",
                             at: at, notes: ["use steps.\(id).outputs for its branches' texts"]))
                 }
+            case .stepJSON(let id, let path):
+                guard let target = knownStep(id, in: reference) else { continue }
+                checkJSONReference(reference, into: id, target, path: path)
             case .blockOutputs(let id), .blockFailed(let id):
                 guard let target = knownStep(id, in: reference) else { continue }
                 if !target.isBlock {
@@ -291,6 +303,26 @@ struct WorkflowValidator {
                 checkMapItem(reference, variable: variable, field: field, inMap: map)
             }
         }
+    }
+
+    private mutating func checkJSONReference(
+        _ reference: TemplateReference, into id: String, _ target: Declared, path: [JSONPathComponent]
+    ) {
+        let at = reference.location
+        guard target.format == .json else {
+            let kind = target.isBlock ? "is a \(target.kind.rawValue) block" : "does not answer JSON"
+            report(
+                .error(
+                    "'\(reference.expression)' reads JSON, but '\(id)' \(kind)", at: at,
+                    notes: [
+                        target.isBlock
+                            ? "use steps.\(id).outputs for its branches' texts"
+                            : "add 'format: json' to step '\(id)', or read its text with steps.\(id).output"
+                    ]))
+            return
+        }
+        guard let schema = target.schema, let problem = schema.problem(reading: path) else { return }
+        report(.error("'\(reference.expression)': \(problem.message)", at: at, notes: problem.notes))
     }
 
     private mutating func knownStep(_ id: String, in reference: TemplateReference) -> Declared? {
@@ -324,7 +356,9 @@ struct WorkflowValidator {
                 notes = ["did you mean 'inputs.\(input.name)'?"]
             }
             if notes.isEmpty {
-                notes = ["references are inputs.NAME, steps.ID.output|outputs|failed, or a map's item inside its step"]
+                notes = [
+                    "references are inputs.NAME, steps.ID.output|outputs|failed|json, or a map's item inside its step"
+                ]
             }
             report(.error("unknown reference '\(reference.expression)'", at: at, notes: notes))
             return
