@@ -1,3 +1,5 @@
+import PFlowSpec
+
 /// steps/<id>.json: everything about one step's requests, for debugging and `resume`.
 /// Holds the rendered prompt but never a key: providers keep keys in memory only.
 public struct StepRecord: Sendable, Codable {
@@ -24,9 +26,11 @@ public struct StepRecord: Sendable, Codable {
         public var reasoningTokens: Int? = nil
         /// The API's `finish_reason` / `stop_reason`: `stop`, `length`, `max_tokens`, ...
         public var finishReason: String? = nil
+        /// The attempt answered an invalid JSON answer with its errors; not a retry.
+        public var repair: Bool? = nil
 
         enum CodingKeys: String, CodingKey {
-            case number, span, status, error
+            case number, span, status, error, repair
             case reasoningTokens = "reasoning_tokens"
             case finishReason = "finish_reason"
             case delayBeforeSeconds = "delay_before_seconds"
@@ -62,9 +66,14 @@ public struct StepRecord: Sendable, Codable {
     /// What was asked, as a hash (`requestHash`): `pflow resume` reuses a succeeded step
     /// only when the request it would send now is the same.
     public var requestSHA256: String?
+    /// Of `attempts`, how many were repairs of an invalid JSON answer; retries are the rest.
+    public var repairs: Int? = nil
+    /// A `format: json` step's parsed answer. Written, not read back: a resumed step
+    /// reads its answer from steps/<id>.md.
+    public var value: JSONValue? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, status, provider, model, system, prompt, temperature, attempts, error, output
+        case id, status, provider, model, system, prompt, temperature, attempts, error, output, repairs
         case providerKind = "provider_kind"
         case maxTokens = "max_tokens"
         case timeoutSeconds = "timeout_seconds"

@@ -3,7 +3,7 @@
 /// Small on purpose: every keyword here is one pflow checks itself and one OpenAI's strict
 /// structured outputs accept, so a schema means the same to the model and to validation.
 /// Anything else is a decode error rather than a keyword silently ignored.
-public final class JSONSchema: Sendable {
+public struct JSONSchema: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         case object
         case array
@@ -15,7 +15,7 @@ public final class JSONSchema: Sendable {
     }
 
     /// One entry of `properties`, in the order written.
-    public struct Property: Sendable {
+    public struct Property: Sendable, Hashable {
         public var name: String
         public var schema: JSONSchema
 
@@ -33,7 +33,9 @@ public final class JSONSchema: Sendable {
     public let type: Kind?
     public let properties: [Property]
     public let required: [String]
-    public let items: JSONSchema?
+    /// `items`, boxed in an array of at most one: a struct cannot hold itself directly.
+    private let itemsBox: [JSONSchema]
+    public var items: JSONSchema? { itemsBox.first }
     public let allowed: [JSONValue]?
     public let constant: JSONValue?
     public let minItems: Int?
@@ -54,7 +56,7 @@ public final class JSONSchema: Sendable {
         self.type = type
         self.properties = properties
         self.required = required
-        self.items = items
+        self.itemsBox = items.map { [$0] } ?? []
         self.allowed = allowed
         self.constant = constant
         self.minItems = minItems
