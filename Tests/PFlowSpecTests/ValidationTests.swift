@@ -255,6 +255,16 @@ import Testing
                 "invalid/schema-keyword.yaml:15:5: error: 'repair' only applies to a step with 'format: json'\n    note: add 'format: json' to the step",
             ]),
         Case(
+            "reduce.yaml",
+            [
+                "invalid/reduce.yaml:16:21: error: reduce 'verdict' votes on a field, but the branches of 'samples' do not answer JSON\n    note: add 'format: json' to the branch step, or leave out 'field' to vote on the text",
+                "invalid/reduce.yaml:19:21: error: 'field: answr': the answer has no field 'answr' in its schema\n    note: did you mean 'answer'?",
+                "invalid/reduce.yaml:20:22: error: 'min_agreement' must be a percentage above 0% and at most 100%, like 60%, found '120%'",
+                "invalid/reduce.yaml:23:24: error: reduce 'lost' reads an unknown block 'sample'\n    note: did you mean 'samples'?",
+                "invalid/reduce.yaml:24:7: error: 'tie' only applies to 'vote'",
+                "invalid/reduce.yaml:26:14: error: 'steps.typed-vote.json.winnr': the answer has no field 'winnr' in its schema\n    note: did you mean 'winner'?",
+            ]),
+        Case(
             "yaml-syntax.yaml",
             [
                 "invalid/yaml-syntax.yaml:4:4: error: YAML syntax: did not find expected '-' indicator\n    note: while parsing a block collection started at invalid/yaml-syntax.yaml:2:3"

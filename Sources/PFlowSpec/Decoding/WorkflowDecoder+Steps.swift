@@ -6,7 +6,8 @@ extension WorkflowDecoder {
     ]
     /// Anthropic's floor for extended thinking's `budget_tokens`.
     static let minThinkingBudget = 1024
-    static let blockKinds = BlockKind.allCases.map(\.rawValue)
+    /// The keys that make a list item something other than a plain step.
+    static let blockKinds = BlockKind.allCases.map(\.rawValue) + [reduceKind]
     static let parallelKeys = [
         "id", "steps", "repeat", "step", "min_success", "stragglers", "timeout", "max_concurrency", "needs",
     ]
@@ -55,6 +56,7 @@ extension WorkflowDecoder {
         switch kind {
         case "parallel": return parallel(blockPair.value).map(StepNode.parallel)
         case "sequence": return sequence(blockPair.value).map(StepNode.sequence)
+        case Self.reduceKind: return reduce(blockPair.value).map(StepNode.reduce)
         default: return map(blockPair.value).map(StepNode.map)
         }
     }

@@ -11,6 +11,7 @@ public indirect enum StepNode: Sendable {
     case parallel(ParallelSpec)
     case sequence(SequenceSpec)
     case map(MapSpec)
+    case reduce(ReduceSpec)
 
     /// The id given in the file; every node has one after validation.
     public var id: String {
@@ -19,6 +20,7 @@ public indirect enum StepNode: Sendable {
         case .parallel(let p): p.id
         case .sequence(let s): s.id
         case .map(let m): m.id
+        case .reduce(let r): r.id
         }
     }
 
@@ -28,6 +30,7 @@ public indirect enum StepNode: Sendable {
         case .parallel(let p): p.location
         case .sequence(let s): s.location
         case .map(let m): m.location
+        case .reduce(let r): r.location
         }
     }
 
@@ -38,6 +41,8 @@ public indirect enum StepNode: Sendable {
         case .parallel(let p): p.needs
         case .sequence(let s): s.needs
         case .map(let m): m.needs
+        // A reducer waits for the block it reads, wherever it is declared.
+        case .reduce(let r): r.needs + [r.over]
         }
     }
 
@@ -45,7 +50,7 @@ public indirect enum StepNode: Sendable {
     /// Repeat and map branches are not declared nodes; `requestStep` is what they send.
     public var children: [StepNode] {
         switch self {
-        case .step, .map: []
+        case .step, .map, .reduce: []
         case .sequence(let lane): lane.steps
         case .parallel(let block):
             switch block.branches {
@@ -61,7 +66,7 @@ public indirect enum StepNode: Sendable {
         switch self {
         case .step(let step): step
         case .map(let map): map.step
-        case .sequence: nil
+        case .sequence, .reduce: nil
         case .parallel(let block):
             switch block.branches {
             case .steps: nil

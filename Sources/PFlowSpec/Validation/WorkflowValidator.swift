@@ -11,6 +11,7 @@ struct WorkflowValidator {
             case parallel
             case sequence
             case map
+            case reduce
 
             init(_ node: StepNode) {
                 switch node {
@@ -18,6 +19,7 @@ struct WorkflowValidator {
                 case .parallel: self = .parallel
                 case .sequence: self = .sequence
                 case .map: self = .map
+                case .reduce: self = .reduce
                 }
             }
         }
@@ -31,14 +33,21 @@ struct WorkflowValidator {
         init(_ node: StepNode) {
             kind = Kind(node)
             location = node.location
-            if case .step(let step) = node {
+            self.node = node
+            switch node {
+            case .step(let step):
                 format = step.format
                 schema = step.schema
-            } else {
+            case .reduce(let reduce):
+                format = .json
+                schema = reduce.resultSchema
+            case .parallel, .sequence, .map:
                 format = .text
             }
         }
-        var isBlock: Bool { kind != .step }
+
+        var node: StepNode
+        var isBlock: Bool { kind != .step && kind != .reduce }
     }
 
     let workflow: Workflow
@@ -215,6 +224,8 @@ struct WorkflowValidator {
             checkPolicy(parallel.policy, width: parallel.width, block: "parallel '\(parallel.id)'")
         case .sequence(let sequence):
             sequence.steps.forEach { check($0) }
+        case .reduce(let reduce):
+            checkReduce(reduce)
         case .map(let map):
             checkMapSource(map)
             checkStep(map.step, inMap: map)
@@ -233,11 +244,60 @@ struct WorkflowValidator {
     }
 
     private mutating func checkNeeds(_ node: StepNode) {
-        for need in node.needs where declared[need.value] == nil {
+        let needs = if case .reduce(let reduce) = node { reduce.needs } else { node.needs }
+        for need in needs where declared[need.value] == nil {
             report(
                 .error(
                     "'needs' names an unknown step '\(need.value)'", at: need.location,
                     notes: suggest(need.value, in: declared.keys)))
+        }
+    }
+
+    /// `over` must name a block with branches; a vote on a field needs JSON branches,
+    /// and their schema, when given, must have the field.
+    private mutating func checkReduce(_ reduce: ReduceSpec) {
+        let over = reduce.over
+        guard let target = declared[over.value] else {
+            report(
+                .error(
+                    "reduce '\(reduce.id)' reads an unknown block '\(over.value)'", at: over.location,
+                    notes: suggest(over.value, in: declared.keys)))
+            return
+        }
+        let branchSteps: [StepSpec]
+        switch target.node {
+        case .parallel(let block):
+            switch block.branches {
+            case .repeat(_, let step): branchSteps = [step]
+            case .steps(let children):
+                branchSteps = children.compactMap { if case .step(let s) = $0 { s } else { nil } }
+            }
+        case .map(let map):
+            branchSteps = [map.step]
+        case .step, .sequence, .reduce:
+            report(
+                .error(
+                    "reduce '\(reduce.id)' reads '\(over.value)', a \(target.kind.rawValue); it needs a parallel or map block",
+                    at: over.location))
+            return
+        }
+        guard case .vote(let field?) = reduce.operation else { return }
+        for step in branchSteps {
+            guard step.format == .json else {
+                report(
+                    .error(
+                        "reduce '\(reduce.id)' votes on a field, but the branches of '\(over.value)' do not answer JSON",
+                        at: over.location,
+                        notes: ["add 'format: json' to the branch step, or leave out 'field' to vote on the text"]))
+                return
+            }
+            if let problem = step.schema?.problem(reading: field) {
+                report(
+                    .error(
+                        "'field: \(String(field.spelled.dropFirst()))': \(problem.message)", at: over.location,
+                        notes: problem.notes))
+                return
+            }
         }
     }
 
