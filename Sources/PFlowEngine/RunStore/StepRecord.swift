@@ -26,8 +26,8 @@ public struct StepRecord: Sendable, Codable {
         public var reasoningTokens: Int? = nil
         /// The API's `finish_reason` / `stop_reason`: `stop`, `length`, `max_tokens`, ...
         public var finishReason: String? = nil
-        /// The attempt answered an invalid JSON answer with its errors; not a retry.
-        public var repair: Bool? = nil
+        /// For a repair (not a retry): the message that followed the invalid answer, with its errors.
+        public var repair: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case number, span, status, error, repair

@@ -98,6 +98,7 @@ extension NodeExecutor {
                 attempt: attempt)
             request.answerFormat = answerFormat
             request.turns = turns
+            let repairSent = repairing ? turns.last?.text : nil
             let span = "\(id)#\(attempt)"
             let attemptStart = clock.now()
             let attemptStartDate = clock.date()
@@ -144,7 +145,7 @@ extension NodeExecutor {
                     error: failure.map(Self.recordFailure), inputTokens: usage?.inputTokens,
                     outputTokens: usage?.outputTokens, reasoningTokens: usage?.reasoningTokens,
                     finishReason: (response?.finishReason ?? failure?.finishReason)?.raw,
-                    repair: repairing ? true : nil))
+                    repair: repairSent))
             record.error = failure.map(Self.recordFailure)
             journal.updateStep(id) { $0.attempts = attempt }
             events.emit(
