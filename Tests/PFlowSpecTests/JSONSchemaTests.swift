@@ -106,3 +106,61 @@ import Testing
         #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(text) }
     }
 }
+
+/// `schema_file`: read through the caller's reader, beside the workflow, findings in the file.
+@Suite struct SchemaFileTests {
+    static func load(_ step: String, files: [String: String]) -> LoadResult {
+        let text = """
+            steps:
+              - id: extract
+                prompt: Extract.
+                format: json
+            \(step)
+            """
+        let reader = SchemaFileReader { path in
+            guard let text = files[path] else { return .failure(SchemaFileReader.Problem("no such file")) }
+            return .success(Array(text.utf8))
+        }
+        return WorkflowLoader.load(
+            source: Array(text.utf8), file: "flows/test.yaml", environment: [:], schemaFiles: reader)
+    }
+
+    @Test func aSchemaFileIsReadBesideTheWorkflow() throws {
+        let result = Self.load(
+            "    schema_file: schemas/a.json",
+            files: ["flows/schemas/a.json": #"{"type": "object", "properties": {"x": {"type": "string"}}}"#])
+        #expect(result.rendered == [])
+        guard case .step(let step) = result.workflow?.steps.first else { throw SchemaMissing() }
+        #expect(step.schema?.property("x")?.type == .string)
+    }
+
+    struct SchemaMissing: Error {}
+
+    @Test func findingsInASchemaFilePointIntoIt() {
+        let result = Self.load(
+            "    schema_file: schemas/a.json",
+            files: ["flows/schemas/a.json": "{\n  \"type\": \"object\",\n  \"pattern\": \"x\"\n}\n"])
+        #expect(
+            result.rendered == [
+                "flows/schemas/a.json:3:3: error: schema keyword 'pattern' is not supported\n    note: pflow checks answers itself and knows: type, properties, required, items, enum, const, minItems, maxItems, minimum, maximum, additionalProperties, description"
+            ])
+    }
+
+    @Test(arguments: [
+        (
+            "    schema_file: ../a.json",
+            "flows/test.yaml:5:18: error: '../a.json' reaches outside the workflow's folder\n    note: schema files are relative to the workflow file; pass --allow-outside to allow it"
+        ),
+        (
+            "    schema_file: missing.json",
+            "flows/test.yaml:5:18: error: cannot read schema file 'missing.json': no such file"
+        ),
+        (
+            "    schema: { type: string }\n    schema_file: a.json",
+            "flows/test.yaml:6:18: error: a step takes 'schema' or 'schema_file', not both"
+        ),
+    ])
+    func aSchemaFileThatCannotBeUsedIsAnError(_ step: String, _ expected: String) {
+        #expect(Self.load(step, files: [:]).rendered == [expected])
+    }
+}

@@ -195,7 +195,7 @@ import Testing
                 "invalid/unknown-key.yaml:3:1: error: unknown key 'step' in the workflow\n    note: did you mean 'steps'?",
                 "invalid/unknown-key.yaml:7:5: error: unknown key 'promt' in a step\n    note: did you mean 'prompt'?",
                 "invalid/unknown-key.yaml:8:5: error: unknown key 'temprature' in a step\n    note: did you mean 'temperature'?",
-                "invalid/unknown-key.yaml:9:5: error: unknown key 'colour' in a step\n    note: expected one of: id, prompt, system, provider, model, temperature, max_tokens, timeout, retries, backoff, on_timeout, needs, reasoning_effort, thinking, on_truncated, format, schema, repair",
+                "invalid/unknown-key.yaml:9:5: error: unknown key 'colour' in a step\n    note: expected one of: id, prompt, system, provider, model, temperature, max_tokens, timeout, retries, backoff, on_timeout, needs, reasoning_effort, thinking, on_truncated, format, schema, schema_file, repair",
             ]),
         Case(
             "unknown-needs.yaml",

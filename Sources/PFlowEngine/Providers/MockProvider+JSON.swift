@@ -34,7 +34,9 @@ extension MockProvider {
             let low = schema.minimum ?? 0
             let high = max(low, schema.maximum ?? low + 100)
             let drawn = low + (high - low) * random.nextUnit()
-            return .number(schema.type == .integer ? min(high, max(low, drawn.rounded(.down))) : drawn)
+            // Two decimals: a mock figure is read by people, not checked for precision.
+            let rounded = schema.type == .integer ? drawn.rounded(.down) : (drawn * 100).rounded(.down) / 100
+            return .number(min(high, max(low, rounded)))
         case .boolean:
             return .bool(random.nextUnit() < 0.5)
         case .null:

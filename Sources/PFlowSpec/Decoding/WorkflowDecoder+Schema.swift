@@ -54,6 +54,33 @@ extension WorkflowDecoder {
             description: string(f, "description")?.value, location: location(node))
     }
 
+    /// A schema in its own YAML or JSON file beside the workflow; its findings point into it.
+    private mutating func schemaFile(_ path: Located<String>) -> JSONSchema? {
+        if !options.allowOutside && MapPaths.reachesOutside(path.value) {
+            report(
+                .error(
+                    "'\(path.value)' reaches outside the workflow's folder", at: path.location,
+                    notes: ["schema files are relative to the workflow file; pass --allow-outside to allow it"]))
+            return nil
+        }
+        let folder = file.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let resolved = folder.isEmpty ? path.value : folder + "/" + path.value
+        let bytes: [UInt8]
+        switch schemaFiles.read(resolved) {
+        case .success(let read): bytes = read
+        case .failure(let problem):
+            report(.error("cannot read schema file '\(path.value)': \(problem.message)", at: path.location))
+            return nil
+        }
+        let parsed = YAMLParser.parse(bytes, file: resolved)
+        parsed.diagnostics.forEach { report($0) }
+        guard let root = parsed.root else { return nil }
+        var inner = WorkflowDecoder(file: resolved, source: parsed.source)
+        let schema = inner.schema(root)
+        inner.diagnostics.forEach { report($0) }
+        return schema
+    }
+
     private mutating func schemaRequired(_ f: MappingFields, properties: [JSONSchema.Property]) -> [String] {
         guard let node = f["required"] else { return [] }
         guard let items = node.sequence else {
@@ -119,8 +146,15 @@ extension WorkflowDecoder {
     mutating func structured(_ spec: StepSpec, _ f: MappingFields) -> StepSpec {
         var spec = spec
         if let node = f["schema"] { spec.schema = schema(node) }
+        if let path = string(f, "schema_file") {
+            if f.has("schema") {
+                report(.error("a step takes 'schema' or 'schema_file', not both", at: path.location))
+            } else {
+                spec.schema = schemaFile(path)
+            }
+        }
         guard spec.format != .json else { return spec }
-        for key in ["schema", "repair"] where f.has(key) {
+        for key in ["schema", "schema_file", "repair"] where f.has(key) {
             report(
                 .error(
                     "'\(key)' only applies to a step with 'format: json'", at: location(f.keyNode(key) ?? f.node),

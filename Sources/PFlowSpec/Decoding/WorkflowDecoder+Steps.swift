@@ -2,7 +2,8 @@
 extension WorkflowDecoder {
     static let stepKeys = [
         "id", "prompt", "system", "provider", "model", "temperature", "max_tokens", "timeout", "retries", "backoff",
-        "on_timeout", "needs", "reasoning_effort", "thinking", "on_truncated", "format", "schema", "repair",
+        "on_timeout", "needs", "reasoning_effort", "thinking", "on_truncated", "format", "schema", "schema_file",
+        "repair",
     ]
     /// Anthropic's floor for extended thinking's `budget_tokens`.
     static let minThinkingBudget = 1024

@@ -7,6 +7,8 @@ struct WorkflowDecoder {
     let file: String
     let source: SourceText
     private(set) var diagnostics: [Diagnostic] = []
+    var schemaFiles = SchemaFileReader.unavailable
+    var options = LoadOptions()
 
     init(file: String, source: SourceText) {
         self.file = file
