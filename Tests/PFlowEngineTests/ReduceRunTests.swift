@@ -59,6 +59,23 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: run.directory.outputPath(forStep: "verdict")))
     }
 
+    /// The branches finish in whatever order the scheduler gives them; the result is the
+    /// same every time.
+    @Test func twentyRunsGiveTheSameVerdict() async throws {
+        var verdicts: Set<String> = []
+        for _ in 0..<20 {
+            let test = TestRun()
+            let (summary, run) = try await test.run(
+                try Self.workflow(minAgreement: "60%"), providers: ["mock": Self.provider])
+            #expect(summary.status == .succeeded)
+            let data = try #require(FileManager.default.contents(atPath: run.directory.recordPath(forStep: "verdict")))
+            let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let value = try JSONSerialization.data(withJSONObject: json["value"] ?? [:], options: [.sortedKeys])
+            verdicts.insert(String(decoding: value, as: UTF8.self))
+        }
+        #expect(verdicts.count == 1)
+    }
+
     @Test func belowMinAgreementTheRunFailsWithTheCounts() async throws {
         let test = TestRun()
         let (summary, run) = try await test.run(

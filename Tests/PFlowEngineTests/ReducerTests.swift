@@ -44,16 +44,6 @@ import Testing
         )
     }
 
-    @Test func theSameBranchesGiveTheSameResultEveryTime() {
-        let results = (0..<20).map { _ in
-            Reducer.vote(
-                Self.sevenSamples.shuffled().sorted { $0.id < $1.id }, id: "v", field: [.field("answer")],
-                minAgreement: 60, tie: .fail
-            ).value
-        }
-        #expect(Set(results).count == 1)
-    }
-
     @Test func textVotesFoldCaseSpacingAndClosingPunctuation() {
         let branches = ["Yes.", "yes", "  YES!", "No", "Not sure"].enumerated().map {
             Reducer.Branch(id: "b.\($0.offset)", status: .succeeded, text: $0.element)
