@@ -32,6 +32,29 @@ import Testing
 
     struct SchemaMissing: Error {}
 
+    @Test func formatRepairAndStructuredOutputsDecode() throws {
+        let result = load(
+            """
+            providers:
+              gpt: { kind: openai, model: m, structured_outputs: true }
+            steps:
+              - id: a
+                prompt: p
+                format: json
+                repair: 3
+              - id: b
+                prompt: p
+                format: xml
+            """)
+        #expect(
+            result.rendered == [
+                "test.yaml:10:13: error: 'format' must be text or json, found 'xml'"
+            ])
+        #expect(result.workflow?.provider(named: "gpt")?.structuredOutputs == true)
+        guard case .step(let a) = result.workflow?.steps.first else { throw SchemaMissing() }
+        #expect(a.format == .json && a.repair == 3 && a.schema == nil)
+    }
+
     @Test func typedReferencesParseWithTheirPath() {
         let result = load(Self.schemaWorkflow)
         guard case .step(let use) = result.workflow?.steps.last else {
