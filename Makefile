@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_DIR   := .build-fuzz
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: all setup build release test demo install uninstall bench fuzz fmt check clean
+.PHONY: all setup setup-browser setup-phoenix build release test demo install uninstall bench fuzz fmt check clean
 
 all: build
 
@@ -20,6 +20,28 @@ setup:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq pkg-config libyaml-dev; \
 	fi
 	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "setup: swift not found (expected at /opt/swift/usr/bin)"; exit 1; }
+
+# Chromium, for the end-to-end test that loads a run's report.html in a real browser (it
+# is skipped without it). Debian's package; about a minute to install here.
+setup-browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "setup-browser: installing chromium"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
+# Arize Phoenix in a venv of its own, the OTLP receiver the trace export is tested against
+# (the test is skipped without it). 850 MB; 3.5 minutes to install here.
+PHOENIX_VENV := .build-phoenix/venv
+setup-phoenix:
+	@if [ ! -x $(PHOENIX_VENV)/bin/phoenix ]; then \
+		echo "setup-phoenix: installing arize-phoenix into $(PHOENIX_VENV)"; \
+		python3 -m venv $(PHOENIX_VENV) 2>/dev/null || { \
+			SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv && \
+			python3 -m venv $(PHOENIX_VENV); }; \
+		$(PHOENIX_VENV)/bin/pip install -q arize-phoenix; \
+	fi
 
 build: setup
 	$(SWIFT) build --product pflow

@@ -22,12 +22,14 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(help: "Let map globs and lines files reach outside the workflow's folder (.., absolute paths, symlinks).")
     var allowOutside = false
 
+    @OptionGroup var otlp: OTLPOptions
+
     func validate() throws {
         if let maxConcurrency, maxConcurrency < 1 { throw ValidationError("--max-concurrency must be at least 1") }
         if json && quiet { throw ValidationError("--json and --quiet cannot be combined") }
     }
 
-    var session: RunSession { RunSession(json: json, quiet: quiet) }
+    var session: RunSession { RunSession(json: json, quiet: quiet, otlp: otlp) }
 
     var loadOptions: LoadOptions { LoadOptions(allowOutside: allowOutside) }
 }

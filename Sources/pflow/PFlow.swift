@@ -8,7 +8,11 @@ struct PFlow: AsyncParsableCommand {
         commandName: "pflow",
         abstract: "Run declarative parallel LLM workflows as fast as their critical path allows.",
         version: "0.1.0",
-        subcommands: [ValidateCommand.self, PlanCommand.self, RunCommand.self, ResumeCommand.self]
+        subcommands: [
+            ValidateCommand.self, PlanCommand.self, RunCommand.self, ResumeCommand.self, ReportCommand.self,
+            ShowCommand.self,
+            RunsCommand.self, ExportCommand.self,
+        ]
     )
 
     /// ArgumentParser's own entry point, except that an invalid command line exits 2 as

@@ -51,7 +51,7 @@ struct ResumeCommand: AsyncParsableCommand {
             allowOutside: options.allowOutside)
 
         let session = options.session
-        let (observer, live) = session.observers()
+        let (observer, live) = session.observers(for: workflow.workflow)
         let run: WorkflowRun
         do {
             run = try WorkflowRun.resume(

@@ -49,7 +49,7 @@ struct RunCommand: AsyncParsableCommand {
             allowOutside: options.allowOutside)
 
         let session = options.session
-        let (observer, live) = session.observers()
+        let (observer, live) = session.observers(for: workflow.workflow)
         let run: WorkflowRun
         do {
             run = try WorkflowRun.prepare(request, observer: observer)

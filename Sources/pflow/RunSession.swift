@@ -8,6 +8,7 @@ import PFlowSpec
 struct RunSession {
     var json: Bool
     var quiet: Bool
+    var otlp: OTLPOptions
 
     /// Compiles the workflow exactly as `validate` does and prints its diagnostics; any
     /// error exits 2 before anything is sent.
@@ -30,8 +31,10 @@ struct RunSession {
     }
 
     /// The observer for the chosen output, and the live display when stdout is a terminal.
-    func observers() -> (observer: (any RunObserver)?, live: ProgressDisplay?) {
-        let live = !json && !quiet && isatty(STDOUT_FILENO) == 1 ? ProgressDisplay(width: TerminalWidth.current()) : nil
+    func observers(for workflow: Workflow) -> (observer: (any RunObserver)?, live: ProgressDisplay?) {
+        let live =
+            !json && !quiet && isatty(STDOUT_FILENO) == 1
+            ? ProgressDisplay(width: TerminalWidth.current(), workflow: workflow) : nil
         if json { return (JSONEventPrinter(), nil) }
         if quiet { return (nil, nil) }
         return (live ?? ProgressLines(), live)
@@ -57,13 +60,49 @@ struct RunSession {
         await drawing?.value
         live?.finish()
 
-        let text = RunSummaryText(summary: summary).render()
+        let (reportPath, blocks) = Self.writeReport(of: summary)
+        let text = RunSummaryText(summary: summary, reportPath: reportPath, blocks: blocks).render()
         if json { StandardError.write(text) } else { StandardOutput.write(text) }
+        if let destination = otlp.destination { await export(summary, to: destination) }
         switch summary.status {
         case .succeeded: return
         case .failed: throw ExitCode(ExitStatus.runFailed)
         case .interrupted: throw ExitCode(ExitStatus.interrupted)
         case .running: throw ExitCode(ExitStatus.runFailed)
+        }
+    }
+}
+
+extension RunSession {
+    /// report.html, written whatever the run's status, and the blocks as run.json ended
+    /// them, for the summary. A report that cannot be written is a warning, never a
+    /// different exit code.
+    static func writeReport(of summary: RunSummary) -> (path: String?, blocks: [RunManifest.BlockEntry]) {
+        let report: RunReport
+        do { report = try RunReport.load(summary.directory) } catch {
+            StandardError.write("warning: no report.html: \(error.message)\n")
+            return (nil, [])
+        }
+        do {
+            return (try report.writeHTML(), report.manifest.blocks)
+        } catch {
+            StandardError.write("warning: no report.html: \(error.message)\n")
+            return (nil, report.manifest.blocks)
+        }
+    }
+}
+
+extension RunSession {
+    /// `--otlp`: the run's traces, once it has ended; a receiver that refuses them is a
+    /// warning, since the run itself is done and on disk.
+    func export(_ summary: RunSummary, to destination: String) async {
+        do {
+            let target = try await OTLPExport.send(
+                try RunReport.load(summary.directory, allRecords: true), to: destination,
+                includeContent: otlp.includeContent)
+            StandardError.write("traces: \(target)\n")
+        } catch {
+            StandardError.write("warning: traces not exported: \(error.message)\n")
         }
     }
 }

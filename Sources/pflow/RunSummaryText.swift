@@ -5,6 +5,10 @@ import PFlowEngine
 /// and where the run directory and result.md are.
 struct RunSummaryText {
     var summary: RunSummary
+    /// report.html, when it was written.
+    var reportPath: String?
+    /// The run's blocks: parallel blocks and maps get a line with their policy outcome.
+    var blocks: [RunManifest.BlockEntry] = []
     var workingDirectory: String = FileManager.default.currentDirectoryPath
 
     func render() -> String {
@@ -23,6 +27,9 @@ struct RunSummaryText {
         lines.append(
             "  steps         " + (counts.isEmpty ? "none" : counts.joined(separator: ", "))
                 + "  (\(summary.requests) requests)")
+        for (index, block) in blocks.filter({ $0.kind != .sequence }).enumerated() {
+            lines.append((index == 0 ? "  blocks        " : "                ") + "\(block.id): \(block.policyOutcome)")
+        }
         if let resumed = summary.resumed {
             lines.append(
                 "  resumed       \(plural(resumed.reusedSteps, "step")) reused, "
@@ -33,6 +40,7 @@ struct RunSummaryText {
                 + "  est. cost $\(String(format: "%.4f", summary.costUSD))")
         lines.append("  run           \(relative(summary.directory))")
         if let result = summary.resultPath { lines.append("  result        \(relative(result))") }
+        if let reportPath { lines.append("  report        \(relative(reportPath))") }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -60,11 +60,13 @@ struct DiskE2ETests {
             defer { workflow.remove() }
             let child = try startPFlow(
                 ["run", workflow.file.path, "--out", disk.path], env: workflow.environment, cwd: workflow.directory.url)
-            // Once one.md exists, two's request is on its way and takes 1.5 s.
+            // Once one's record exists, two's request is on its way and takes 1.5 s. (Waiting
+            // for one.md instead raced the record written just after it: under load the disk
+            // filled in between, and resume rightly ran `one` again.)
             let folder = URL(fileURLWithPath: disk.path).appendingPathComponent("full")
             child.whileRunning(
                 when: {
-                    FileManager.default.fileExists(atPath: folder.appendingPathComponent("latest/steps/one.md").path)
+                    FileManager.default.fileExists(atPath: folder.appendingPathComponent("latest/steps/one.json").path)
                 },
                 do: { disk.fill() })
             let result = await child.wait()
@@ -105,8 +107,8 @@ struct DiskE2ETests {
         for files in snapshot {
             #expect(
                 files.keys.sorted() == [
-                    "events.jsonl", "result.md", "run.json", "steps/one.json", "steps/one.md", "steps/two.json",
-                    "steps/two.md",
+                    "events.jsonl", "report.html", "result.md", "run.json", "steps/one.json", "steps/one.md",
+                    "steps/two.json", "steps/two.md",
                 ])
         }
 

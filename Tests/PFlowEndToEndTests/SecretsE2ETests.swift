@@ -31,7 +31,7 @@ struct SecretsE2ETests {
             // The server did receive the key (so the echo had something to leak).
             #expect(try await server.log().allSatisfy(\.authorization))
             let output = try workflow.output()
-            #expect(output.files.count == 10)
+            #expect(output.files.count == 11)  // report.html among them
             let echoed = try output.step("openai_401")[path: "error", "message"] as? String ?? ""
             #expect(echoed.contains("Incorrect API key provided"), "\(echoed)")
             for (name, text) in output.files {

@@ -22,13 +22,19 @@ final class EventEmitter: Sendable {
 
     func emit(
         _ kind: RunEvent.Kind, step: String? = nil, span: String? = nil, attempt: Int? = nil,
-        status: RunEvent.Outcome? = nil, error: String? = nil, usage: TokenUsage? = nil, duration: Duration? = nil
+        status: RunEvent.Outcome? = nil, error: String? = nil, errorKind: ProviderError.Kind? = nil,
+        usage: TokenUsage? = nil, duration: Duration? = nil, cost: Double? = nil
     ) {
         let event = RunEvent(
             kind: kind, elapsed: elapsed(), timestamp: clock.date(), runID: runID, stepID: step, span: span,
-            attempt: attempt, status: status, error: error, usage: usage, duration: duration)
+            attempt: attempt, status: status, error: error, errorKind: errorKind, usage: usage, duration: duration,
+            costUSD: cost)
         log?.append(event.jsonLine)
         observer?.runDidEmit(event)
+    }
+
+    func mapExpanded(_ id: String, branches: [String]) {
+        observer?.runDidExpandMap(id, branches: branches)
     }
 
     func flush() { log?.flush() }

@@ -43,9 +43,13 @@ public struct RunEvent: Sendable {
     /// A step's or attempt's or the run's outcome, on the `_finished` events.
     public var status: Outcome?
     public var error: String?
+    /// Why an attempt failed, on `attempt_finished`: a 429 is `rate_limited`.
+    public var errorKind: ProviderError.Kind?
     public var usage: TokenUsage?
     /// How long the step, attempt or run took, on the `_finished` events.
     public var duration: Duration?
+    /// What the step cost at its provider's price, on `step_finished`.
+    public var costUSD: Double?
 
     /// The event as one line of JSON, without the newline.
     public var jsonLine: String {
@@ -59,9 +63,11 @@ public struct RunEvent: Sendable {
             line.add("attempt", attempt)
             line.add("status", status?.name)
             line.add("error", error)
+            line.add("error_kind", errorKind?.rawValue)
             line.add("input_tokens", usage?.inputTokens)
             line.add("output_tokens", usage?.outputTokens)
             line.add("duration", duration?.roundedSeconds)
+            line.add("cost_usd", costUSD)
         }
     }
 }
@@ -70,4 +76,11 @@ public struct RunEvent: Sendable {
 /// The CLI's live display, its line-per-step output and `--json` are observers.
 public protocol RunObserver: Sendable {
     func runDidEmit(_ event: RunEvent)
+    /// A map expanded into its branches (`<map>.<index>`), before any of them starts: the
+    /// live display's progress bar needs the map's width, which no event carries.
+    func runDidExpandMap(_ id: String, branches: [String])
+}
+
+extension RunObserver {
+    public func runDidExpandMap(_ id: String, branches: [String]) {}
 }

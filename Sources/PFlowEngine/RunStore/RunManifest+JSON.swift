@@ -34,6 +34,11 @@ extension RunManifest {
             json.add("duration_seconds", durationSeconds)
             json.add("mock", mock)
             json.add("max_concurrency", maxConcurrency)
+            if let providerMaxConcurrency, !providerMaxConcurrency.isEmpty {
+                json.beginObject("provider_max_concurrency")
+                for name in providerMaxConcurrency.keys.sorted() { json.add(name, providerMaxConcurrency[name]) }
+                json.endObject()
+            }
             json.add("result", result)
             if let resumes {
                 json.beginArray("resumes")

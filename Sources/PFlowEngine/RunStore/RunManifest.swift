@@ -107,6 +107,9 @@ public struct RunManifest: Sendable, Codable {
     /// Every provider was swapped for the mock (`--mock`).
     public var mock: Bool
     public var maxConcurrency: Int?
+    /// The `max_concurrency` of each provider the run uses that has one, by name: what the
+    /// report's in-flight chart draws each provider against.
+    public var providerMaxConcurrency: [String: Int]?
     public var steps: [StepEntry]
     public var blocks: [BlockEntry]
     public var totals: Totals
@@ -125,6 +128,7 @@ public struct RunManifest: Sendable, Codable {
         case endedAt = "ended_at"
         case durationSeconds = "duration_seconds"
         case maxConcurrency = "max_concurrency"
+        case providerMaxConcurrency = "provider_max_concurrency"
         case criticalPath = "critical_path"
         case inputFiles = "input_files"
     }

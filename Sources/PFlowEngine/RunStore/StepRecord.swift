@@ -26,6 +26,9 @@ public struct StepRecord: Sendable, Codable {
         public var reasoningTokens: Int? = nil
         /// The API's `finish_reason` / `stop_reason`: `stop`, `length`, `max_tokens`, ...
         public var finishReason: String? = nil
+        /// How long this attempt waited for its provider's `requests_per_minute`, after it
+        /// had its concurrency slots; the report draws it apart from the wait for a slot.
+        public var rateLimitWaitSeconds: Double? = nil
         /// For a repair (not a retry): the message that followed the invalid answer, with its errors.
         public var repair: String? = nil
 
@@ -33,6 +36,7 @@ public struct StepRecord: Sendable, Codable {
             case number, span, status, error, repair
             case reasoningTokens = "reasoning_tokens"
             case finishReason = "finish_reason"
+            case rateLimitWaitSeconds = "rate_limit_wait_seconds"
             case delayBeforeSeconds = "delay_before_seconds"
             case startedAt = "started_at"
             case endedAt = "ended_at"

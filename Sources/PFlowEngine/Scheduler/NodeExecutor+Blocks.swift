@@ -51,6 +51,7 @@ extension NodeExecutor {
         let settings = StepSettings(step: map.step, workflow: workflow)
         journal.registerMapBranches(
             map.id, ids: ids, provider: settings.providerName, model: modelName(settings: settings))
+        events.mapExpanded(map.id, branches: ids)
         return await runBlock(
             id: map.id, kind: .map, ids: ids, policy: map.policy,
             window: branchWindow(for: map.step, policy: map.policy, scope: scope), scope: scope, after: entry

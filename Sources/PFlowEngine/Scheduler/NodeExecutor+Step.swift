@@ -78,7 +78,8 @@ extension NodeExecutor {
                 }
             }
             let held: [AsyncSemaphore]
-            do { held = try await acquireSlots(scope: scope, provider: provider) } catch {
+            let rateLimitWait: Duration
+            do { (held, rateLimitWait) = try await acquireSlots(scope: scope, provider: provider) } catch {
                 status = scope.cancelledStatus
                 break attempts
             }
@@ -145,12 +146,13 @@ extension NodeExecutor {
                     error: failure.map(Self.recordFailure), inputTokens: usage?.inputTokens,
                     outputTokens: usage?.outputTokens, reasoningTokens: usage?.reasoningTokens,
                     finishReason: (response?.finishReason ?? failure?.finishReason)?.raw,
+                    rateLimitWaitSeconds: rateLimitWait.roundedSeconds > 0 ? rateLimitWait.roundedSeconds : nil,
                     repair: repairSent))
             record.error = failure.map(Self.recordFailure)
             journal.updateStep(id) { $0.attempts = attempt }
             events.emit(
                 .attemptFinished, step: id, span: span, attempt: attempt, status: .node(attemptStatus),
-                error: failure?.description, usage: usage, duration: attemptDuration)
+                error: failure?.description, errorKind: failure?.kind, usage: usage, duration: attemptDuration)
 
             let failed: RetryPolicy.Failure
             repairing = false
@@ -296,7 +298,7 @@ extension NodeExecutor {
             ))
         events.emit(
             .stepFinished, step: id, status: .node(status), error: errorMessage, usage: response?.usage,
-            duration: duration)
+            duration: duration, cost: cost)
         return NodeOutcome(status: status, chain: chain)
     }
 
@@ -332,10 +334,11 @@ extension NodeExecutor {
     }
 
     /// Takes every limit a request must hold, narrowest first: the step's blocks, its
-    /// provider, the run, the file-descriptor ceiling; then the provider's rate. On
-    /// cancellation whatever was taken is given back.
-    private func acquireSlots(scope: ExecutionScope, provider: ProviderRegistry.Entry) async throws -> [AsyncSemaphore]
-    {
+    /// provider, the run, the file-descriptor ceiling; then the provider's rate, whose wait
+    /// is returned for the attempt's record. On cancellation whatever was taken is given back.
+    private func acquireSlots(
+        scope: ExecutionScope, provider: ProviderRegistry.Entry
+    ) async throws -> (slots: [AsyncSemaphore], rateLimitWait: Duration) {
         var wanted = scope.limits
         if let limit = provider.concurrency { wanted.append(limit) }
         if let runLimit { wanted.append(runLimit) }
@@ -347,13 +350,14 @@ extension NodeExecutor {
                 try await semaphore.acquire()
                 held.append(semaphore)
             }
+            let rateStart = clock.now()
             try await provider.rateLimiter?.acquire()
             try Task.checkCancellation()
+            return (held, provider.rateLimiter == nil ? .zero : clock.now() - rateStart)
         } catch {
             release(held)
             throw error
         }
-        return held
     }
 
     private func release(_ held: [AsyncSemaphore]) {

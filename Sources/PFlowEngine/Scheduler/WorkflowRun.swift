@@ -160,6 +160,11 @@ public final class WorkflowRun: Sendable {
         observer: (any RunObserver)?
     ) throws(RunSetupError) -> WorkflowRun {
         let workflow = request.workflow
+        var manifest = manifest
+        let limits = usedProviders(in: workflow).compactMap { name in
+            workflow.provider(named: name)?.maxConcurrency.map { (name, $0) }
+        }
+        manifest.providerMaxConcurrency = limits.isEmpty ? nil : Dictionary(uniqueKeysWithValues: limits)
         let journal = RunJournal(
             manifest: manifest, path: directory.manifestPath, priorAttempts: resume?.prior.attemptsSeen ?? [:])
         let board = SettlementBoard()

@@ -95,7 +95,9 @@ final class ChildProcess: @unchecked Sendable {
         }
         if !finished {
             signal(SIGKILL)
-            for await _ in exited {}
+            // Not the stream again: cancelling its first reader ended it, so a second loop
+            // returned at once and terminationStatus then trapped on a running process.
+            process.waitUntilExit()
         }
         return ProcessResult(
             exitCode: process.terminationStatus, stdout: stdout, stderr: stderr, timedOut: !finished)
