@@ -25,15 +25,18 @@ enum Reducer {
         _ branches: [Branch], id: String, field: [JSONPathComponent]?, minAgreement: Double?, tie: ReduceSpec.Tie
     ) -> Outcome {
         var counts: [(answer: String, votes: Int)] = []
+        // Free-text votes can all differ: a scan of `counts` per vote would be quadratic.
+        var positions: [String: Int] = [:]
         var abstained: [String] = []
         for branch in branches {
             guard branch.status == .succeeded, let text = branch.text, let answer = ballot(text, field: field) else {
                 abstained.append(branch.id)
                 continue
             }
-            if let index = counts.firstIndex(where: { $0.answer == answer }) {
+            if let index = positions[answer] {
                 counts[index].votes += 1
             } else {
+                positions[answer] = counts.count
                 counts.append((answer, 1))
             }
         }
