@@ -76,6 +76,23 @@ import Testing
             ])
     }
 
+    @Test func readingJSONFromABlockPointsAtCollect() {
+        let result = load(
+            """
+            steps:
+              - parallel:
+                  id: samples
+                  repeat: 2
+                  step: { prompt: p, format: json }
+              - id: use
+                prompt: "{{ steps.samples.json }}"
+            """)
+        #expect(
+            result.rendered == [
+                "test.yaml:7:14: error: 'steps.samples.json' reads JSON, but 'samples' is a parallel block\n    note: a 'reduce' step with 'collect: { over: samples }' gives its branches' answers as one JSON array"
+            ])
+    }
+
     @Test func aValidAnswerHasNoViolations() throws {
         let value = try JSONValue.parse(#"{"title": "Q", "year": 2024, "tags": ["a"]}"#)
         #expect(try schema().violations(of: value) == [])

@@ -376,7 +376,7 @@ struct WorkflowValidator {
                     "'\(reference.expression)' reads JSON, but '\(id)' \(kind)", at: at,
                     notes: [
                         target.isBlock
-                            ? "use steps.\(id).outputs for its branches' texts"
+                            ? "a 'reduce' step with 'collect: { over: \(id) }' gives its branches' answers as one JSON array"
                             : "add 'format: json' to step '\(id)', or read its text with steps.\(id).output"
                     ]))
             return
