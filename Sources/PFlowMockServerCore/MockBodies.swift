@@ -16,6 +16,8 @@ struct MockAnswerShape {
     var reasoningTokens: Int?
     /// Anthropic extended thinking: a `thinking` block before the text.
     var thinking = false
+    /// The answer text as the prompt dictated it, in place of the generated one.
+    var text: String?
 }
 
 /// Builds response bodies that look like the real APIs' — successes and failures.
@@ -23,7 +25,7 @@ enum MockBodies {
     static func success(
         _ api: MockAPI, model: String, system: String, prompt: String, maxTokens: Int, seq: Int, shape: MockAnswerShape
     ) -> Data {
-        let text = shape.content == .empty ? "" : answer(to: prompt, maxTokens: maxTokens)
+        let text = shape.content == .empty ? "" : shape.text ?? answer(to: prompt, maxTokens: maxTokens)
         let inputTokens = tokens(system) + tokens(prompt)
         let texts = shape.content == .parts ? halves(text) : [text]
         let quotedTexts = texts.map { shape.surrogate ? withLoneSurrogate(jsonString($0)) : jsonString($0) }

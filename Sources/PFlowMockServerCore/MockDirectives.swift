@@ -34,6 +34,10 @@ struct MockDirectives: Equatable {
     /// A lone surrogate escape (`\ud800`) inside the answer text.
     var surrogate = false
     var encoding: MockContentEncoding?
+    /// The answer text, verbatim (a JSON value, say), in place of the generated words.
+    var answer: String?
+    /// The answer to the step's first request only; later ones get `answer` or the generated words.
+    var answerFirst: String?
     /// Directives the server did not understand; answered with a 400 so typos are loud.
     var unknown: [String] = []
 
@@ -118,6 +122,8 @@ struct MockDirectives: Equatable {
                     unknown.append(token); return nil
                 }()
         case ("redirect", let value?): redirect = value
+        case ("answer", let value?): answer = value
+        case ("answer-first", let value?): answerFirst = value
         case ("hang", nil): hang = true
         case ("stall", nil): stall = true
         case ("malformed", nil): malformed = true

@@ -98,6 +98,7 @@ extension MockReply {
         shape.finish = directives.finish ?? .stop
         shape.content = directives.content
         shape.surrogate = directives.surrogate
+        shape.text = request.ticket.attempt == 1 ? directives.answerFirst ?? directives.answer : directives.answer
         if reasoningModel {
             shape.reasoningTokens = MockReasoning.reasoningTokens(effort: request.body.reasoningEffort)
         }
