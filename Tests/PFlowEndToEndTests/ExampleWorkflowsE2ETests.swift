@@ -27,9 +27,12 @@ struct ExampleWorkflowsE2ETests {
         defer { out.remove() }
         let result = try await runPFlow(["run", "--mock", "workflows/vote.yaml", "--out", out.url.path], cwd: root)
         #expect(result.exitCode == 0, "\(result.stderr)")
-        let verdict = try RunOutput(out: out.url, name: "vote").step("verdict")
+        let output = try RunOutput(out: out.url, name: "vote")
+        let verdict = try output.step("verdict")
         let value = try #require(verdict["value"] as? [String: Any])
         #expect(value["voters"] as? Int == 7)
         #expect(["yes", "no"].contains(value["winner"] as? String ?? ""))
+        // The report shows the tally's readable answer, though its record has a shape of its own.
+        #expect(output.files["report.html"]?.contains("Winner: **") == true)
     }
 }
