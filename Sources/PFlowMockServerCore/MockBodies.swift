@@ -18,6 +18,8 @@ struct MockAnswerShape {
     var thinking = false
     /// Input tokens reported as prompt-cache reads (at most the whole input).
     var cachedTokens: Int?
+    /// The answer text as the prompt dictated it, in place of the generated one.
+    var text: String?
 }
 
 /// Builds response bodies that look like the real APIs' — successes and failures.
@@ -25,7 +27,7 @@ enum MockBodies {
     static func success(
         _ api: MockAPI, model: String, system: String, prompt: String, maxTokens: Int, seq: Int, shape: MockAnswerShape
     ) -> Data {
-        let text = shape.content == .empty ? "" : answer(to: prompt, maxTokens: maxTokens)
+        let text = shape.content == .empty ? "" : shape.text ?? answer(to: prompt, maxTokens: maxTokens)
         let inputTokens = tokens(system) + tokens(prompt)
         let cachedTokens = shape.cachedTokens.map { min(max($0, 0), inputTokens) }
         let texts = shape.content == .parts ? halves(text) : [text]

@@ -36,6 +36,10 @@ struct MockDirectives: Equatable {
     var encoding: MockContentEncoding?
     /// Input tokens the usage reports as read from the prompt cache.
     var cached: Int?
+    /// The answer text, verbatim (a JSON value, say), in place of the generated words.
+    var answer: String?
+    /// The answer to the step's first request only; later ones get `answer` or the generated words.
+    var answerFirst: String?
     /// Directives the server did not understand; answered with a 400 so typos are loud.
     var unknown: [String] = []
 
@@ -126,6 +130,8 @@ struct MockDirectives: Equatable {
                     unknown.append(token); return nil
                 }()
         case ("redirect", let value?): redirect = value
+        case ("answer", let value?): answer = value
+        case ("answer-first", let value?): answerFirst = value
         case ("hang", nil): hang = true
         case ("stall", nil): stall = true
         case ("malformed", nil): malformed = true

@@ -99,6 +99,7 @@ extension MockReply {
         shape.content = directives.content
         shape.surrogate = directives.surrogate
         shape.cachedTokens = directives.cached
+        shape.text = request.ticket.attempt == 1 ? directives.answerFirst ?? directives.answer : directives.answer
         if reasoningModel {
             shape.reasoningTokens = MockReasoning.reasoningTokens(effort: request.body.reasoningEffort)
         }

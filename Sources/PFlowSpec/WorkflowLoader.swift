@@ -21,11 +21,13 @@ public struct LoadResult: Sendable {
 public enum WorkflowLoader {
     public static let maxSourceBytes = YAMLParser.Limits().maxSourceBytes
 
-    /// Parses, decodes and validates one file's bytes. No disk access: the caller reads the file.
+    /// Parses, decodes and validates one file's bytes. No disk access: the caller reads the
+    /// file, and `schema_file`s through `schemaFiles`.
     ///
     /// `environment` is only used to warn about `api_key_env` variables that are not set.
     public static func load(
-        source: [UInt8], file: String, environment: [String: String], options: LoadOptions = LoadOptions()
+        source: [UInt8], file: String, environment: [String: String], options: LoadOptions = LoadOptions(),
+        schemaFiles: SchemaFileReader = .unavailable
     ) -> LoadResult {
         let parsed = YAMLParser.parse(source, file: file)
         var diagnostics = parsed.diagnostics
@@ -33,6 +35,8 @@ public enum WorkflowLoader {
             return LoadResult(workflow: nil, diagnostics: diagnostics.sortedByLocation())
         }
         var decoder = WorkflowDecoder(file: file, source: parsed.source)
+        decoder.schemaFiles = schemaFiles
+        decoder.options = options
         let workflow = decoder.decode(root)
         diagnostics += decoder.diagnostics
         if let workflow {

@@ -39,8 +39,8 @@ struct BlockProgress {
     private mutating func visit(_ nodes: [StepNode], in block: Int?) {
         for node in nodes {
             switch node {
-            case .step(let step):
-                if let block { own([step.id], by: block) }
+            case .step, .reduce:
+                if let block { own([node.id], by: block) }
             case .sequence(let lane):
                 visit(lane.steps, in: block)
             case .parallel(let parallel):

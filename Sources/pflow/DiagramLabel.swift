@@ -34,6 +34,8 @@ enum DiagramLabel {
             return "\(node.id) · map × \(width)" + policy(node.policy)
         case .sequence:
             return "\(node.id) · sequence"
+        case .reduce:
+            return "\(node.id) · reduce"
         case .parallel:
             let first = node.children.first.flatMap { graph.node($0) }
             let isRepeat = if case .repeatBranch = first?.kind { true } else { false }

@@ -20,10 +20,13 @@ struct WorkflowFile {
         _ path: String, options: LoadOptions, inputs: [String: String] = [:],
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> WorkflowFile {
-        switch read(path) {
+        switch read(path, kind: "a workflow file") {
         case .success(let bytes):
+            let schemaFiles = SchemaFileReader { path in
+                read(path, kind: "a schema file").mapError { SchemaFileReader.Problem($0.message) }
+            }
             var compilation = WorkflowCompiler.compile(
-                source: bytes, file: path, environment: environment, options: options)
+                source: bytes, file: path, environment: environment, options: options, schemaFiles: schemaFiles)
             guard compilation.isValid, let workflow = compilation.workflow, let graph = compilation.graph else {
                 return WorkflowFile(path: path, source: bytes, compilation: compilation)
             }
@@ -43,11 +46,11 @@ struct WorkflowFile {
 
     /// Sized before reading: a huge file would otherwise be read whole before the parser
     /// refused it.
-    private static func read(_ path: String) -> Result<[UInt8], ReadProblem> {
+    private static func read(_ path: String, kind: String) -> Result<[UInt8], ReadProblem> {
         let size: Int
         switch RegularFile.size(of: path) {
         case .success(let bytes): size = bytes
-        case .failure(let problem): return .failure(ReadProblem(message: problem.message(for: "a workflow file")))
+        case .failure(let problem): return .failure(ReadProblem(message: problem.message(for: kind)))
         }
         let limit = WorkflowLoader.maxSourceBytes
         guard size <= limit else {

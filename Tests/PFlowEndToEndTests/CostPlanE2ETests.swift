@@ -13,7 +13,9 @@ import Testing
         return try #require(plan["cost"] as? [String: Any])
     }
 
-    @Test(arguments: ["workflows/due-diligence.yaml", "workflows/vote.yaml", "workflows/nested-lanes.yaml"])
+    /// (vote.yaml is not among them: the plan does not model a JSON step's schema
+    /// instructions or a reduce step's result, see docs/cli.md.)
+    @Test(arguments: ["workflows/due-diligence.yaml", "workflows/nested-lanes.yaml"])
     func thePlansExpectedFiguresAreWhatTheRunRecords(_ workflow: String) async throws {
         let cost = try await planned(workflow)
         let expected = try #require((cost["run"] as? [String: Any])?["expected"] as? [String: Any])

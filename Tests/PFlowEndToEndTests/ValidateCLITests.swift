@@ -48,6 +48,27 @@ import Testing
         #expect(always.exitCode == 2 && never.exitCode == 2)
     }
 
+    @Test func aFieldTheSchemaLacksAndAnUnsupportedKeywordAreReportedWhereWritten() async throws {
+        let result = try await runPFlow(
+            [
+                "validate", "--color", "never", "Tests/Fixtures/invalid/json-reference.yaml",
+                "Tests/Fixtures/invalid/schema-keyword.yaml",
+            ], cwd: root)
+        #expect(result.exitCode == 2)
+        #expect(
+            result.stderr.contains(
+                "Tests/Fixtures/invalid/json-reference.yaml:20:13: error: 'steps.extract.json.titel': the answer has no field 'titel' in its schema\n    note: did you mean 'title'?"
+            ), "\(result.stderr)")
+        #expect(
+            result.stderr.contains(
+                "Tests/Fixtures/invalid/schema-keyword.yaml:8:32: error: schema keyword 'pattern' is not supported"))
+    }
+
+    @Test func aSchemaFileIsReadBesideTheWorkflow() async throws {
+        let result = try await runPFlow(["validate", "workflows/extract-papers.yaml"], cwd: root)
+        #expect(result.exitCode == 0, "\(result.stderr)")
+    }
+
     @Test func jsonReportsEveryFileWithFlatDiagnostics() async throws {
         let result = try await runPFlow(
             ["validate", "--format", "json", "workflows/vote.yaml", "Tests/Fixtures/graph/cycle.yaml"], cwd: root)

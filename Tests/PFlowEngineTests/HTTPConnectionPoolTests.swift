@@ -9,7 +9,7 @@ import Testing
 struct HTTPConnectionPoolTests {
     private let environment = ["PFLOW_TEST_KEY": testKey]
 
-    private func provider(_ server: MockServer, transport: HTTPTransport = .shared) throws -> OpenAIProvider {
+    private func provider(_ server: MockServer, transport: HTTPTransport? = nil) throws -> OpenAIProvider {
         try OpenAIProvider(
             spec: providerSpec(.openai, baseURL: server.baseURL + "/v1"), environment: environment, transport: transport
         )
@@ -53,7 +53,7 @@ struct HTTPConnectionPoolTests {
     @Test func aConnectionTheServerClosedFailsRetryablyOrIsReplacedNeverSilentlyResent() async throws {
         let first = try await MockServer.start(MockServerConfiguration(threads: 1))
         let port = first.port
-        let transport = HTTPTransport.shared
+        let transport = try HTTPTransport(.init())
         _ = try await provider(first, transport: transport).complete(completionRequest("before the restart"))
         try await first.stop()
         let second = try await MockServer.start(MockServerConfiguration(port: port, threads: 1))
@@ -114,7 +114,7 @@ struct HTTPConnectionPoolTests {
 
     @Test func aBodyPastTheCapClosesTheConnectionAndTheNextRequestWorks() async throws {
         try await withMockServer { server in
-            let provider = try provider(server, transport: HTTPTransport(maxResponseBytes: 64 << 10))
+            let provider = try provider(server, transport: try HTTPTransport(.init(maxResponseBytes: 64 << 10)))
             let error = try #require(await failure(of: provider, completionRequest("[mock:huge=2GB]")))
             #expect(error.message.contains("larger than 64 KiB"))
             #expect(await eventually { server.records().first?.disconnected == true })

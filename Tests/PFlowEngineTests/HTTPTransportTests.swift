@@ -42,7 +42,7 @@ struct HTTPTransportTests {
 
     @Test func bodiesPastTheCapAreRefused() async throws {
         try await withMockServer { server in
-            let transport = HTTPTransport(maxResponseBytes: 64 << 10)
+            let transport = try HTTPTransport(.init(maxResponseBytes: 64 << 10))
             let provider = try OpenAIProvider(
                 spec: providerSpec(.openai, baseURL: server.baseURL), environment: environment, transport: transport)
             let error = try #require(await failure(of: provider, completionRequest("[mock:huge=1MB]")))

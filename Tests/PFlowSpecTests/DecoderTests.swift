@@ -164,7 +164,10 @@ import Testing
         #expect(!files.isEmpty)
         for file in files {
             let bytes = Array(try Data(contentsOf: folder.appendingPathComponent(file)))
-            let result = WorkflowLoader.load(source: bytes, file: file, environment: [:])
+            let schemaFiles = SchemaFileReader { path in
+                .success(Array((try? Data(contentsOf: folder.appendingPathComponent(path))) ?? Data()))
+            }
+            let result = WorkflowLoader.load(source: bytes, file: file, environment: [:], schemaFiles: schemaFiles)
             #expect(!result.diagnostics.hasErrors, "\(result.rendered.joined(separator: "\n"))")
         }
     }

@@ -83,11 +83,11 @@ import Testing
         ),
         (
             "{{ steps.s.foo }}",
-            "test.yaml:3:28: error: unknown step field 'foo' in 'steps.s.foo'; expected output, outputs or failed"
+            "test.yaml:3:28: error: unknown step field 'foo' in 'steps.s.foo'; expected output, outputs, failed or json"
         ),
         (
             "{{ steps.s.outptu }}",
-            "test.yaml:3:28: error: unknown step field 'outptu' in 'steps.s.outptu'; expected output, outputs or failed\n    note: did you mean 'output'?"
+            "test.yaml:3:28: error: unknown step field 'outptu' in 'steps.s.outptu'; expected output, outputs, failed or json\n    note: did you mean 'output'?"
         ),
         (
             "{{ inputs.x",

@@ -73,7 +73,7 @@ import Testing
             "bad-reference.yaml",
             [
                 "invalid/bad-reference.yaml:3:17: error: templates cannot read environment variables ('env.OPENAI_API_KEY'); secrets never flow into prompts",
-                "invalid/bad-reference.yaml:5:14: error: unknown step field 'text' in 'steps.a.text'; expected output, outputs or failed",
+                "invalid/bad-reference.yaml:5:14: error: unknown step field 'text' in 'steps.a.text'; expected output, outputs, failed or json",
                 "invalid/bad-reference.yaml:5:38: error: 'inputs.x.y' is not a reference; write inputs.NAME",
                 "invalid/bad-reference.yaml:7:27: error: '{{' is not closed by '}}'\n    note: write a literal '{{' as {{ '{{' }}",
             ]),
@@ -195,7 +195,7 @@ import Testing
                 "invalid/unknown-key.yaml:3:1: error: unknown key 'step' in the workflow\n    note: did you mean 'steps'?",
                 "invalid/unknown-key.yaml:7:5: error: unknown key 'promt' in a step\n    note: did you mean 'prompt'?",
                 "invalid/unknown-key.yaml:8:5: error: unknown key 'temprature' in a step\n    note: did you mean 'temperature'?",
-                "invalid/unknown-key.yaml:9:5: error: unknown key 'colour' in a step\n    note: expected one of: id, prompt, system, provider, model, temperature, max_tokens, timeout, retries, backoff, on_timeout, needs, reasoning_effort, thinking, on_truncated",
+                "invalid/unknown-key.yaml:9:5: error: unknown key 'colour' in a step\n    note: expected one of: id, prompt, system, provider, model, temperature, max_tokens, timeout, retries, backoff, on_timeout, needs, reasoning_effort, thinking, on_truncated, format, schema, schema_file, repair",
             ]),
         Case(
             "unknown-needs.yaml",
@@ -233,6 +233,36 @@ import Testing
                 "invalid/wrong-type.yaml:7:13: error: 'prompt' must be text, found a list",
                 "invalid/wrong-type.yaml:8:12: error: 'needs' must be a list of step ids, found a mapping",
                 "invalid/wrong-type.yaml:11:17: error: 'max_tokens' must be an integer, found a number",
+            ]),
+        Case(
+            "json-reference.yaml",
+            [
+                "invalid/json-reference.yaml:20:13: error: 'steps.extract.json.titel': the answer has no field 'titel' in its schema\n    note: did you mean 'title'?",
+                "invalid/json-reference.yaml:20:47: error: 'steps.extract.json.authors[0].nam': 'json.authors[0]' has no field 'nam' in its schema\n    note: did you mean 'name'?",
+                "invalid/json-reference.yaml:22:7: error: 'steps.extract.json.title.length': 'json.title' is a string, so it has no field 'length'",
+                "invalid/json-reference.yaml:22:45: error: 'steps.plain.json' reads JSON, but 'plain' does not answer JSON\n    note: add 'format: json' to step 'plain', or read its text with steps.plain.output",
+                "invalid/json-reference.yaml:22:68: error: 'steps.extract.json.authors[x]' is not a JSON path\n    note: write steps.ID.json, then .field or [index] steps: steps.ID.json.items[0].name",
+            ]),
+        Case(
+            "schema-keyword.yaml",
+            [
+                "invalid/schema-keyword.yaml:8:32: error: schema keyword 'pattern' is not supported\n    note: pflow checks answers itself and knows: type, properties, required, items, enum, const, minItems, maxItems, minimum, maximum, additionalProperties, description",
+                "invalid/schema-keyword.yaml:9:24: error: 'type' must be object, array, string, number, integer, boolean or null, found 'integr'\n    note: did you mean 'integer'?",
+                "invalid/schema-keyword.yaml:9:32: error: schema keyword 'minimun' is not supported\n    note: did you mean 'minimum'?",
+                "invalid/schema-keyword.yaml:10:25: error: 'required' names 'cuont', which is not under 'properties'\n    note: did you mean 'count'?",
+                "invalid/schema-keyword.yaml:11:7: error: schema keyword 'oneOf' is not supported\n    note: pflow checks answers itself and knows: type, properties, required, items, enum, const, minItems, maxItems, minimum, maximum, additionalProperties, description",
+                "invalid/schema-keyword.yaml:14:5: error: 'schema' only applies to a step with 'format: json'\n    note: add 'format: json' to the step",
+                "invalid/schema-keyword.yaml:15:5: error: 'repair' only applies to a step with 'format: json'\n    note: add 'format: json' to the step",
+            ]),
+        Case(
+            "reduce.yaml",
+            [
+                "invalid/reduce.yaml:16:21: error: reduce 'verdict' votes on a field, but the branches of 'samples' do not answer JSON\n    note: add 'format: json' to the branch step, or leave out 'field' to vote on the text",
+                "invalid/reduce.yaml:19:21: error: 'field: answr': the answer has no field 'answr' in its schema\n    note: did you mean 'answer'?",
+                "invalid/reduce.yaml:20:22: error: 'min_agreement' must be a percentage above 0% and at most 100%, like 60%, found '120%'",
+                "invalid/reduce.yaml:23:24: error: reduce 'lost' reads an unknown block 'sample'\n    note: did you mean 'samples'?",
+                "invalid/reduce.yaml:24:7: error: 'tie' only applies to 'vote'",
+                "invalid/reduce.yaml:26:14: error: 'steps.typed-vote.json.winnr': the answer has no field 'winnr' in its schema\n    note: did you mean 'winner'?",
             ]),
         Case(
             "yaml-syntax.yaml",

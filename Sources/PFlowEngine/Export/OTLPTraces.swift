@@ -100,7 +100,7 @@ public struct OTLPTraces: Sendable {
                 ] + Self.usage(input: entry.inputTokens, output: entry.outputTokens)
             if includeContent {
                 if let prompt = record?.prompt { attributes.append(("input.value", .string(prompt))) }
-                if let answer = report.answer(of: entry.id) { attributes.append(("output.value", .string(answer))) }
+                if let answer = report.answer(of: entry) { attributes.append(("output.value", .string(answer))) }
                 if let messages = Self.messages(system: record?.system, prompt: record?.prompt) {
                     attributes.append(("gen_ai.input.messages", .string(messages)))
                 }

@@ -10,6 +10,9 @@ public struct AnthropicProvider: LLMProvider {
     public static let apiVersion = "2023-06-01"
 
     private let endpoint: HTTPEndpoint
+    /// The provider entry enables `output_format` (a beta: the entry's headers must carry
+    /// the `anthropic-beta` value that turns it on).
+    private let structuredOutputs: Bool
 
     public init(
         spec: ProviderSpec, environment: [String: String], transport: HTTPTransport? = nil, baseDirectory: String = ".",
@@ -23,10 +26,11 @@ public struct AnthropicProvider: LLMProvider {
             spec: spec, environment: environment, apiName: "Anthropic", path: "/v1/messages", transport: transport,
             baseDirectory: baseDirectory, expectedConcurrency: expectedConcurrency
         ) { key in ("x-api-key", key) }
+        structuredOutputs = spec.structuredOutputs
     }
 
     public func complete(_ request: CompletionRequest) async throws(ProviderError) -> CompletionResponse {
-        let response = try await endpoint.post(Data(Self.body(of: request).utf8))
+        let response = try await endpoint.post(Data(Self.body(of: request, structuredOutputs: structuredOutputs).utf8))
         let message = try endpoint.decode(MessagesResponse.self, from: response)
         // Thinking blocks come first and are not the answer; their tokens are in output_tokens.
         let text = message.content.filter { $0.type == "text" }.compactMap(\.text).joined()
@@ -47,19 +51,25 @@ public struct AnthropicProvider: LLMProvider {
 
 extension AnthropicProvider {
     /// The request's JSON body.
-    static func body(of request: CompletionRequest) -> String {
+    static func body(of request: CompletionRequest, structuredOutputs: Bool = false) -> String {
         JSONWriter.line { json in
             json.add("model", request.model)
             json.add("max_tokens", request.maxTokens)
             json.add("system", request.system.flatMap { $0.isEmpty ? nil : $0 })
             json.beginArray("messages")
-            json.addMessage(role: "user", content: request.prompt)
+            json.addConversation(of: request)
             json.endArray()
             json.add("temperature", request.temperature)
             if let budget = request.thinkingBudget {
                 json.beginObject("thinking")
                 json.add("type", "enabled")
                 json.add("budget_tokens", budget)
+                json.endObject()
+            }
+            if structuredOutputs, case .json(let schema?) = request.answerFormat {
+                json.beginObject("output_format")
+                json.add("type", "json_schema")
+                json.addEncoded("schema", schema.wireValue.compactText)
                 json.endObject()
             }
         }

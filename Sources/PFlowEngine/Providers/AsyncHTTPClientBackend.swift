@@ -234,14 +234,11 @@ struct AsyncHTTPClientBackend: Sendable {
         }
     }
 
-    /// BoringSSL's reason for a failed handshake, with the fix for the common one.
+    /// BoringSSL's reason for a failed handshake, and the fix for the usual cause. NIOSSL
+    /// keeps BoringSSL's error codes private, so the hint cannot be chosen by code, and a
+    /// message is never matched to decide: it is given for every handshake failure.
     private static func tlsReason(_ error: NIOSSLError) -> String {
-        guard case .handshakeFailed(let stack) = error else { return String(describing: error) }
-        let reason = String(describing: stack)
-        if reason.contains("CERTIFICATE_VERIFY_FAILED") {
-            return "its certificate is not trusted (\(reason)); for a private CA, set ca_file on the provider "
-                + "or SSL_CERT_FILE to its PEM bundle"
-        }
-        return reason
+        "\(error); if its certificate comes from a private CA, set ca_file on the provider or "
+            + "SSL_CERT_FILE to that CA's PEM file"
     }
 }

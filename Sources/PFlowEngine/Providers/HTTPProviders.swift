@@ -25,6 +25,12 @@ public func makeHTTPProvider(
 extension JSONWriter {
     /// One chat message, as both APIs spell it. The request bodies are written by hand
     /// like the run's files: JSONEncoder was 4 % of a 10,000-branch run's CPU.
+    /// The prompt as the first user message, then any turns a repair added.
+    mutating func addConversation(of request: CompletionRequest) {
+        addMessage(role: "user", content: request.prompt)
+        for turn in request.turns { addMessage(role: turn.role.rawValue, content: turn.text) }
+    }
+
     mutating func addMessage(role: String, content: String) {
         beginObject()
         add("role", role)

@@ -104,25 +104,6 @@ public struct HTTPTransport: Sendable {
     }
 }
 
-extension HTTPTransport {
-    /// The default options, for tests and embedding: no extra CA, no proxy.
-    public static var shared: HTTPTransport { transport(Options()) }
-
-    /// A transport with the default client and a smaller answer cap.
-    public init(maxResponseBytes: Int) {
-        self = Self.transport(Options(maxResponseBytes: maxResponseBytes))
-    }
-
-    /// Options without trust roots cannot fail to load.
-    private static func transport(_ options: Options) -> HTTPTransport {
-        do {
-            return try HTTPTransport(options)
-        } catch {
-            preconditionFailure("a transport without CA files cannot fail: \(error)")
-        }
-    }
-}
-
 /// A complete response: the status, the headers pflow reads, and the (capped) body.
 public struct HTTPResponse: Sendable {
     public var status: Int

@@ -23,6 +23,11 @@ public struct CompletionRequest: Sendable, Hashable {
     public var stepID: String
     /// 1-based attempt number.
     public var attempt: Int
+    /// What the answer must be; a provider that can ask the API for JSON does.
+    public var answerFormat: AnswerFormat = .text
+    /// Turns after the prompt, oldest first: a repair sends the invalid answer and what
+    /// was wrong with it.
+    public var turns: [ConversationTurn] = []
 
     public init(
         model: String, system: String?, prompt: String, maxTokens: Int, temperature: Double? = nil,
@@ -182,6 +187,8 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         case truncated
         /// Not sent: the attempt's worst case did not fit in a budget (raised by the engine).
         case budgetExceeded = "budget_exceeded"
+        /// A `format: json` answer that is not JSON or breaks the step's schema.
+        case invalidOutput = "invalid_output"
     }
 
     public var kind: Kind
@@ -211,7 +218,10 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         // An empty answer that was not cut off is a glitch worth another sample; one that
         // spent the whole output limit would spend it again.
         case .emptyOutput: finishReason?.isTruncation != true
-        case .client, .invalidResponse, .cancelled, .configuration, .tls, .truncated, .budgetExceeded: false
+        // A repair, not a retry, answers an invalid output: the same request would likely
+        // get the same answer.
+        case .client, .invalidResponse, .cancelled, .configuration, .tls, .truncated, .invalidOutput, .budgetExceeded:
+            false
         }
     }
 

@@ -38,7 +38,11 @@ public struct MockProvider: LLMProvider {
         if failureDraw < settings.failureRate {
             throw ProviderError(.server, "mock provider '\(name)': injected failure", httpStatus: 500)
         }
-        let text = Self.text(for: request)
+        let text: String
+        switch request.answerFormat {
+        case .text: text = Self.text(for: request)
+        case .json(let schema): text = Self.json(for: request, schema: schema, seed: settings.seed).compactText
+        }
         let inputCharacters = request.prompt.utf8.count + (request.system?.utf8.count ?? 0)
         let usage = TokenUsage(
             inputTokens: Self.tokens(forCharacters: inputCharacters),

@@ -9,6 +9,8 @@ import PFlowSpec
 public struct OpenAIProvider: LLMProvider {
     private let endpoint: HTTPEndpoint
     private let maxTokensField: ProviderSpec.MaxTokensField?
+    /// The server takes `response_format: json_schema`; without it a JSON step asks for `json_object`.
+    private let structuredOutputs: Bool
 
     public init(
         spec: ProviderSpec, environment: [String: String], transport: HTTPTransport? = nil, baseDirectory: String = ".",
@@ -19,11 +21,13 @@ public struct OpenAIProvider: LLMProvider {
             baseDirectory: baseDirectory, expectedConcurrency: expectedConcurrency
         ) { key in ("Authorization", "Bearer \(key)") }
         maxTokensField = spec.maxTokensField
+        structuredOutputs = spec.structuredOutputs
     }
 
     public func complete(_ request: CompletionRequest) async throws(ProviderError) -> CompletionResponse {
         let field = maxTokensField ?? Self.defaultMaxTokensField(host: endpoint.host, model: request.model)
-        let response = try await endpoint.post(Data(Self.body(of: request, maxTokensField: field).utf8))
+        let response = try await endpoint.post(
+            Data(Self.body(of: request, maxTokensField: field, structuredOutputs: structuredOutputs).utf8))
         let completion = try endpoint.decode(ChatCompletion.self, from: response)
         guard let choice = completion.choices.first else {
             throw endpoint.invalidResponse("has an empty 'choices' list", response)
@@ -58,17 +62,34 @@ public struct OpenAIProvider: LLMProvider {
 }
 
 extension OpenAIProvider {
-    /// The request's JSON body. `temperature` only when the workflow sets it.
-    static func body(of request: CompletionRequest, maxTokensField: ProviderSpec.MaxTokensField) -> String {
+    /// The request's JSON body. `temperature` only when the workflow sets it; a JSON step's
+    /// `response_format` is `json_schema` only where the provider says the server takes it.
+    static func body(
+        of request: CompletionRequest, maxTokensField: ProviderSpec.MaxTokensField, structuredOutputs: Bool = false
+    ) -> String {
         JSONWriter.line { json in
             json.add("model", request.model)
             json.beginArray("messages")
             if let system = request.system, !system.isEmpty { json.addMessage(role: "system", content: system) }
-            json.addMessage(role: "user", content: request.prompt)
+            json.addConversation(of: request)
             json.endArray()
             json.add(maxTokensField.rawValue, request.maxTokens)
             json.add("temperature", request.temperature)
             json.add("reasoning_effort", request.reasoningEffort?.rawValue)
+            if case .json(let schema) = request.answerFormat {
+                json.beginObject("response_format")
+                if let schema, structuredOutputs {
+                    json.add("type", "json_schema")
+                    json.beginObject("json_schema")
+                    json.add("name", "answer")
+                    json.add("strict", schema.isStrictCompatible)
+                    json.addEncoded("schema", schema.wireValue.compactText)
+                    json.endObject()
+                } else {
+                    json.add("type", "json_object")
+                }
+                json.endObject()
+            }
         }
     }
 }

@@ -361,12 +361,13 @@ struct ReportHTML {
         html += "<td><span class=\"badge status-\(entry.status.rawValue)\">\(entry.status.rawValue)</span></td>"
         html += "<td>\(step.duration.map(Self.seconds) ?? "")</td><td>\(attempts)</td>"
         html += "<td>\(entry.inputTokens)/\(entry.outputTokens)</td><td>\(String(format: "$%.4f", entry.costUSD))</td>"
-        html += "<td class=\"error\">\(error)</td><td class=\"answer\">\(answerCell(entry.id))</td></tr>\n"
+        html += "<td class=\"error\">\(error)</td><td class=\"answer\">\(answerCell(entry))</td></tr>\n"
         return html
     }
 
-    private func answerCell(_ id: String) -> String {
-        guard let answer = report.answer(of: id) else { return "" }
+    private func answerCell(_ entry: RunManifest.StepEntry) -> String {
+        let id = entry.id
+        guard let answer = report.answer(of: entry) else { return "" }
         var shown = answer
         var cut = ""
         if shown.count > answerLimit {

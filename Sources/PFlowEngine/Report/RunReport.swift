@@ -74,10 +74,12 @@ public struct RunReport: Sendable {
     /// report.html in the run directory.
     public var defaultReportPath: String { directory.path + "/report.html" }
 
-    /// The step's answer, when it succeeded and its steps/<id>.md is readable.
-    func answer(of id: String) -> String? {
-        guard records[id]?.output != nil,
-            let data = FileManager.default.contents(atPath: directory.outputPath(forStep: id))
+    /// The step's answer, when it succeeded and its steps/<id>.md is readable. Asked of
+    /// run.json's entry, not the step's record: a `reduce` step writes a record of its own
+    /// shape, and its readable .md is the answer to show.
+    func answer(of entry: RunManifest.StepEntry) -> String? {
+        guard entry.status == .succeeded,
+            let data = FileManager.default.contents(atPath: directory.outputPath(forStep: entry.id))
         else { return nil }
         return String(decoding: data, as: UTF8.self)
     }

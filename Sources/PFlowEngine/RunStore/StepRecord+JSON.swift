@@ -1,3 +1,5 @@
+import PFlowSpec
+
 extension StepRecord {
     /// steps/<id>.json, with the same keys the Codable conformance reads.
     var jsonDocument: String {
@@ -18,6 +20,8 @@ extension StepRecord {
             json.add("cost_usd", costUSD)
             json.add("output", output)
             json.add("request_sha256", requestSHA256)
+            json.add("repairs", repairs)
+            if let value { json.addEncoded("value", value.compactText) }
             if let error { Self.write(error, as: "error", to: &json) }
             json.beginArray("attempts")
             for attempt in attempts {
@@ -35,6 +39,7 @@ extension StepRecord {
                 json.add("output_tokens", attempt.outputTokens)
                 json.add("reasoning_tokens", attempt.reasoningTokens)
                 json.add("finish_reason", attempt.finishReason)
+                json.add("repair", attempt.repair)
                 if let error = attempt.error { Self.write(error, as: "error", to: &json) }
                 json.endObject()
             }

@@ -1,3 +1,5 @@
+import PFlowSpec
+
 /// steps/<id>.json: everything about one step's requests, for debugging and `resume`.
 /// Holds the rendered prompt but never a key: providers keep keys in memory only.
 public struct StepRecord: Sendable, Codable {
@@ -27,9 +29,11 @@ public struct StepRecord: Sendable, Codable {
         /// How long this attempt waited for its provider's `requests_per_minute`, after it
         /// had its concurrency slots; the report draws it apart from the wait for a slot.
         public var rateLimitWaitSeconds: Double? = nil
+        /// For a repair (not a retry): the message that followed the invalid answer, with its errors.
+        public var repair: String? = nil
 
         enum CodingKeys: String, CodingKey {
-            case number, span, status, error
+            case number, span, status, error, repair
             case reasoningTokens = "reasoning_tokens"
             case finishReason = "finish_reason"
             case rateLimitWaitSeconds = "rate_limit_wait_seconds"
@@ -66,9 +70,14 @@ public struct StepRecord: Sendable, Codable {
     /// What was asked, as a hash (`requestHash`): `pflow resume` reuses a succeeded step
     /// only when the request it would send now is the same.
     public var requestSHA256: String?
+    /// Of `attempts`, how many were repairs of an invalid JSON answer; retries are the rest.
+    public var repairs: Int? = nil
+    /// A `format: json` step's parsed answer. Written, not read back: a resumed step
+    /// reads its answer from steps/<id>.md.
+    public var value: JSONValue? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, status, provider, model, system, prompt, temperature, attempts, error, output
+        case id, status, provider, model, system, prompt, temperature, attempts, error, output, repairs
         case providerKind = "provider_kind"
         case maxTokens = "max_tokens"
         case timeoutSeconds = "timeout_seconds"

@@ -18,9 +18,13 @@ struct KeptAnswers: Sendable {
         var templates: [Template] = workflow.defaults.system.map { [$0] } ?? []
         Self.collectTemplates(workflow.steps, into: &templates)
         var read = Set(output.map { [$0] } ?? [])
+        // A reducer reads every branch of its block.
+        workflow.steps.walk { node in
+            if case .reduce(let reduce) = node { read.insert(reduce.over.value) }
+        }
         for reference in templates.flatMap(\.references) {
             switch reference.target {
-            case .stepOutput(let id), .blockOutputs(let id): read.insert(id)
+            case .stepOutput(let id), .stepJSON(let id, _), .blockOutputs(let id): read.insert(id)
             case .blockFailed, .input, .mapItem: break
             }
         }
@@ -48,7 +52,7 @@ struct KeptAnswers: Sendable {
         nodes.walk(from: inherited) { node, inherited in
             let kept = inherited || read.contains(node.id)
             switch node {
-            case .step(let step): if kept { steps.insert(step.id) }
+            case .step, .reduce: if kept { steps.insert(node.id) }
             case .sequence: break
             case .parallel(let block):
                 if case .repeat = block.branches, kept || Self.readsABranch(of: block.id, read) {

@@ -61,10 +61,17 @@ extension NodeExecutor {
         var response: CompletionResponse?
         var delay = Duration.zero
         let retryPolicy = RetryPolicy(settings: settings)
+        let answerFormat = Self.answerFormat(of: step)
+        var repairsLeft = answerFormat == .text ? 0 : (step.repair ?? Self.defaultRepairs)
+        var turns: [ConversationTurn] = []
+        var value: JSONValue?
+        var attemptInSession = 0
+        var repairing = false
 
-        attempts: for attemptInSession in 1...retryPolicy.maxAttempts {
+        attempts: while true {
+            attemptInSession += 1
             let attempt = attemptsBefore + attemptInSession
-            if attemptInSession > 1 {
+            if attemptInSession > 1 && !repairing {
                 do { try await clock.sleep(for: delay) } catch {
                     status = scope.cancelledStatus
                     break attempts
@@ -86,9 +93,12 @@ extension NodeExecutor {
                     break attempts
                 }
             }
-            let request = CompletionRequest(
+            var request = CompletionRequest(
                 model: model, system: record.system, prompt: record.prompt ?? "", settings: settings, stepID: id,
                 attempt: attempt)
+            request.answerFormat = answerFormat
+            request.turns = turns
+            let repairSent = repairing ? turns.last?.text : nil
             let worstCase = BudgetCharge(worstCaseOf: request, price: provider.spec.price)
             let reservation: BudgetLedger.Reservation?
             switch reserveBudget(worstCase, scope: scope) {
@@ -124,8 +134,19 @@ extension NodeExecutor {
             var attemptStatus: NodeStatus
             switch result {
             case .success(let answer):
-                attemptStatus = .succeeded
-                response = answer
+                switch Self.check(answer, format: answerFormat) {
+                case .success(let parsed):
+                    attemptStatus = .succeeded
+                    response = answer
+                    value = parsed
+                case .failure(let invalid):
+                    attemptStatus = .failed
+                    failure = invalid
+                    turns += [
+                        ConversationTurn(.assistant, answer.text),
+                        ConversationTurn(.user, StructuredAnswer.repairRequest(after: invalid)),
+                    ]
+                }
             case .failure(let error):
                 attemptStatus = .failed
                 failure = error
@@ -150,7 +171,8 @@ extension NodeExecutor {
                     error: failure.map(Self.recordFailure), inputTokens: usage?.inputTokens,
                     outputTokens: usage?.outputTokens, reasoningTokens: usage?.reasoningTokens,
                     finishReason: (response?.finishReason ?? failure?.finishReason)?.raw,
-                    rateLimitWaitSeconds: rateLimitWait.roundedSeconds > 0 ? rateLimitWait.roundedSeconds : nil))
+                    rateLimitWaitSeconds: rateLimitWait.roundedSeconds > 0 ? rateLimitWait.roundedSeconds : nil,
+                    repair: repairSent))
             record.error = failure.map(Self.recordFailure)
             journal.updateStep(id) { $0.attempts = attempt }
             events.emit(
@@ -158,17 +180,28 @@ extension NodeExecutor {
                 error: failure?.description, errorKind: failure?.kind, usage: usage, duration: attemptDuration)
 
             let failed: RetryPolicy.Failure
+            repairing = false
             switch result {
-            case .success:
+            case .success where failure == nil:
                 status = .succeeded
                 break attempts
+            case .success:
+                guard repairsLeft > 0 else {
+                    status = .failed
+                    break attempts
+                }
+                repairsLeft -= 1
+                record.repairs = (record.repairs ?? 0) + 1
+                repairing = true
+                continue attempts
             case .cancelled:
                 status = attemptStatus
                 break attempts
             case .deadlinePassed: failed = .timedOut
             case .failure(let error): failed = .error(error)
             }
-            switch retryPolicy.decide(after: failed, attempt: attemptInSession, unitRandom: jitter) {
+            let retryAttempt = attemptInSession - (record.repairs ?? 0)
+            switch retryPolicy.decide(after: failed, attempt: retryAttempt, unitRandom: jitter) {
             case .retry(let after):
                 status = attemptStatus
                 delay = after
@@ -182,6 +215,7 @@ extension NodeExecutor {
             }
         }
 
+        if status == .succeeded { record.value = value }
         return finishStep(
             id: id, record: record, status: status, response: response, provider: provider.spec,
             started: stepStart, after: entry)
@@ -191,7 +225,10 @@ extension NodeExecutor {
     private func render(
         _ step: StepSpec, settings: StepSettings, item: TemplateRenderer.ItemScope?, provider: String, model: String
     ) throws(TemplateRenderError) -> RenderedRequest {
-        let prompt = try renderer.render(step.prompt, item: item)
+        var prompt = try renderer.render(step.prompt, item: item)
+        if case .json(let schema) = Self.answerFormat(of: step) {
+            prompt += "\n\n" + StructuredAnswer.instructions(schema: schema)
+        }
         let system = try settings.system.map { template throws(TemplateRenderError) in
             try renderer.render(template, item: item)
         }
@@ -348,6 +385,18 @@ extension NodeExecutor {
 
     private func release(_ held: [AsyncSemaphore]) {
         for semaphore in held.reversed() { semaphore.release() }
+    }
+
+    /// Repairs a JSON step gets when it sets none: one shows most models their mistake.
+    static let defaultRepairs = 1
+
+    static func answerFormat(of step: StepSpec) -> AnswerFormat {
+        step.format == .json ? .json(step.schema) : .text
+    }
+
+    private static func check(_ answer: CompletionResponse, format: AnswerFormat) -> Result<JSONValue?, ProviderError> {
+        guard case .json(let schema) = format else { return .success(nil) }
+        return StructuredAnswer.check(answer, schema: schema).map { $0 }
     }
 
     private static func recordFailure(_ error: ProviderError) -> StepRecord.Failure {

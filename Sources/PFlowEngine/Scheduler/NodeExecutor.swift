@@ -81,6 +81,8 @@ struct NodeExecutor: Sendable {
             return await runParallel(block, scope: scope, after: chain)
         case .map(let map):
             return await runMap(map, scope: scope, after: chain)
+        case .reduce(let reduce):
+            return runReduce(reduce, after: chain)
         }
     }
 
@@ -106,8 +108,8 @@ struct NodeExecutor: Sendable {
     /// any of them waits forever.
     func settleUnrun(_ node: StepNode, status: NodeStatus, reason: String) {
         switch node {
-        case .step(let step):
-            settleUnrunStep(step.id, status: status, reason: reason)
+        case .step, .reduce:
+            settleUnrunStep(node.id, status: status, reason: reason)
         case .sequence(let lane):
             for item in lane.steps { settleUnrun(item, status: status, reason: reason) }
             board.publish(lane.id, Settlement(status: status, laneItems: lane.steps.map(\.id)))

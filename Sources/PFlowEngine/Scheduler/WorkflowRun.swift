@@ -348,9 +348,9 @@ public final class WorkflowRun: Sendable {
         }
         let status = executor.board.settlement(of: node.id)?.status ?? .pending
         switch node {
-        case .step(let step):
-            let error = manifest.steps.first { $0.id == step.id }?.error
-            return "step '\(step.id)' \(status.pastTense)" + (error.map { ": \($0)" } ?? "")
+        case .step, .reduce:
+            let error = manifest.steps.first { $0.id == node.id }?.error
+            return "step '\(node.id)' \(status.pastTense)" + (error.map { ": \($0)" } ?? "")
         case .sequence(let lane):
             return failureReason(in: lane.steps, manifest: manifest)
         case .parallel, .map:
@@ -397,6 +397,8 @@ public final class WorkflowRun: Sendable {
             case .map(let map):
                 journal.registerBlock(map.id, kind: .map, branches: 0, required: 0)
                 journal.registerMap(map.id)
+            case .reduce(let reduce):
+                journal.registerStep(reduce.id, block: block, provider: nil, model: nil)
             }
             return node.id
         }

@@ -32,6 +32,7 @@ struct TemplateRenderer: Sendable {
             guard let value = inputs[name] else { throw TemplateRenderError("input '\(name)' has no value") }
             return value
         case .stepOutput(let id): return text(of: id)
+        case .stepJSON(let id, let path): return json(of: id)?.value(at: path)?.promptText ?? ""
         case .blockOutputs(let id): return outputs(of: id)
         case .blockFailed(let id):
             let failed = failedBranches(of: id)
@@ -51,6 +52,13 @@ struct TemplateRenderer: Sendable {
         if settlement.branches != nil { return outputs(of: id) }
         if let last = settlement.laneItems?.last { return text(of: last) }
         return ""
+    }
+
+    /// A JSON step's answer, parsed; nil when it did not succeed. Its answer was checked
+    /// when it settled, so a parse failure here means the step never answered.
+    func json(of id: String) -> JSONValue? {
+        guard board.settlement(of: id)?.status == .succeeded else { return nil }
+        return try? JSONValue.parse(text(of: id))
     }
 
     /// Every successful branch (a lane's items) under a `## id` heading, in declaration

@@ -95,17 +95,18 @@ enum TemplateParser {
         func at(_ location: SourceLocation) -> Diagnostic { .error(message, at: location, notes: notes) }
     }
 
-    static let stepFields = ["output", "outputs", "failed"]
+    static let stepFields = ["output", "outputs", "failed", "json"]
 
     static func target(of expression: String) -> Result<TemplateReference.Target, Problem> {
         guard !expression.isEmpty else { return .failure(Problem(message: "empty reference '{{ }}'")) }
+        if let typed = typedReference(expression) { return typed }
         let parts = expression.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.allSatisfy(isName) else {
             return .failure(
                 Problem(
                     message: "'\(expression)' is not a reference",
                     notes: [
-                        "references are inputs.NAME, steps.ID.output|outputs|failed, or a map item; write a literal '{{' as {{ '{{' }}"
+                        "references are inputs.NAME, steps.ID.output|outputs|failed|json, or a map item; write a literal '{{' as {{ '{{' }}"
                     ]
                 ))
         }
@@ -131,7 +132,7 @@ enum TemplateParser {
                 return .failure(
                     Problem(
                         message:
-                            "unknown step field '\(parts[2])' in '\(expression)'; expected output, outputs or failed",
+                            "unknown step field '\(parts[2])' in '\(expression)'; expected output, outputs, failed or json",
                         notes: Suggestion.note(for: parts[2], in: stepFields)))
             }
         case "env":
@@ -144,6 +145,37 @@ enum TemplateParser {
             guard parts.count <= 2 else { return .failure(Problem(message: "'\(expression)' is not a reference")) }
             return .success(.mapItem(variable: parts[0], field: parts.count == 2 ? parts[1] : nil))
         }
+    }
+
+    /// `steps.ID.json` followed by `.field` and `[index]` steps; nil when the expression
+    /// is not a `json` reference at all.
+    private static func typedReference(_ expression: String) -> Result<TemplateReference.Target, Problem>? {
+        let parts = expression.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "steps", isName(String(parts[1])) else { return nil }
+        let field = parts[2].prefix { $0 != "." && $0 != "[" }
+        guard field == "json" else { return nil }
+        let notAPath = Problem(
+            message: "'\(expression)' is not a JSON path",
+            notes: ["write steps.ID.json, then .field or [index] steps: steps.ID.json.items[0].name"])
+        var rest = parts[2].dropFirst(field.count)
+        var path: [JSONPathComponent] = []
+        while let first = rest.first {
+            rest = rest.dropFirst()
+            if first == "." {
+                let name = rest.prefix { $0 != "." && $0 != "[" }
+                guard isName(String(name)) else { return .failure(notAPath) }
+                path.append(.field(String(name)))
+                rest = rest.dropFirst(name.count)
+            } else {
+                let digits = rest.prefix { $0 != "]" }
+                guard digits.allSatisfy({ $0.isASCII && $0.isNumber }), let index = Int(digits), index >= 0,
+                    rest.dropFirst(digits.count).first == "]"
+                else { return .failure(notAPath) }
+                path.append(.index(index))
+                rest = rest.dropFirst(digits.count + 1)
+            }
+        }
+        return .success(.stepJSON(String(parts[1]), path: path))
     }
 
     /// Ids, input names and map variables: letters, digits, `_` and `-`.

@@ -2,11 +2,13 @@
 extension WorkflowDecoder {
     static let stepKeys = [
         "id", "prompt", "system", "provider", "model", "temperature", "max_tokens", "timeout", "retries", "backoff",
-        "on_timeout", "needs", "reasoning_effort", "thinking", "on_truncated",
+        "on_timeout", "needs", "reasoning_effort", "thinking", "on_truncated", "format", "schema", "schema_file",
+        "repair",
     ]
     /// Anthropic's floor for extended thinking's `budget_tokens`.
     static let minThinkingBudget = 1024
-    static let blockKinds = BlockKind.allCases.map(\.rawValue)
+    /// The keys that make a list item something other than a plain step.
+    static let blockKinds = BlockKind.allCases.map(\.rawValue) + [reduceKind]
     static let parallelKeys = [
         "id", "steps", "repeat", "step", "min_success", "stragglers", "timeout", "max_concurrency", "needs", "budget",
     ]
@@ -55,6 +57,7 @@ extension WorkflowDecoder {
         switch kind {
         case "parallel": return parallel(blockPair.value).map(StepNode.parallel)
         case "sequence": return sequence(blockPair.value).map(StepNode.sequence)
+        case Self.reduceKind: return reduce(blockPair.value).map(StepNode.reduce)
         default: return map(blockPair.value).map(StepNode.map)
         }
     }
@@ -110,9 +113,12 @@ extension WorkflowDecoder {
             reasoningEffort: choice(f, "reasoning_effort"),
             thinkingBudget: int(f, "thinking", atLeast: Self.minThinkingBudget),
             onTruncated: choice(f, "on_truncated"),
+            format: choice(f, "format") ?? .text,
+            schema: nil,
+            repair: int(f, "repair", atLeast: 0, atMost: Self.maxRetries),
             needs: block == nil ? names(f, "needs") : [],
             location: id?.location ?? location(node))
-        return id == nil ? nil : spec
+        return id == nil ? nil : structured(spec, f)
     }
 
     private mutating func blockID(_ f: MappingFields, kind: String) -> Located<String>? {

@@ -7,6 +7,8 @@ struct WorkflowDecoder {
     let file: String
     let source: SourceText
     private(set) var diagnostics: [Diagnostic] = []
+    var schemaFiles = SchemaFileReader.unavailable
+    var options = LoadOptions()
 
     init(file: String, source: SourceText) {
         self.file = file
@@ -23,7 +25,7 @@ struct WorkflowDecoder {
     static let providerKeys = [
         "kind", "model", "base_url", "api_key_env", "headers", "max_concurrency", "requests_per_minute", "price",
         "latency", "jitter", "failure_rate", "timeout_rate", "seed", "allow_insecure", "transport", "ca_file",
-        "max_tokens_field", "tokens_per_minute",
+        "max_tokens_field", "structured_outputs", "tokens_per_minute",
     ]
     static let defaultsKeys = [
         "provider", "model", "timeout", "retries", "backoff", "on_timeout", "max_tokens", "temperature", "system",
@@ -156,6 +158,7 @@ struct WorkflowDecoder {
             provider.transport = choice(f, "transport") ?? .nio
             provider.caFile = string(f, "ca_file")?.value
             provider.maxTokensField = choice(f, "max_tokens_field")
+            provider.structuredOutputs = bool(f, "structured_outputs") ?? false
             provider.mock = MockSettings(
                 latency: duration(f, "latency", allowZero: true) ?? .zero,
                 jitter: duration(f, "jitter", allowZero: true) ?? .zero,

@@ -69,7 +69,7 @@ extension TemplateReference {
     /// The node a `steps.*` reference reads, nil for inputs and map items.
     var stepID: String? {
         switch target {
-        case .stepOutput(let id), .blockOutputs(let id), .blockFailed(let id): id
+        case .stepOutput(let id), .stepJSON(let id, _), .blockOutputs(let id), .blockFailed(let id): id
         case .input, .mapItem: nil
         }
     }

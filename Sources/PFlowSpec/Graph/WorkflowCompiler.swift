@@ -40,9 +40,11 @@ public struct CompiledWorkflow: Sendable {
 /// unique and references resolve, and would only repeat what the loader already said.
 public enum WorkflowCompiler {
     public static func compile(
-        source: [UInt8], file: String, environment: [String: String], options: LoadOptions = LoadOptions()
+        source: [UInt8], file: String, environment: [String: String], options: LoadOptions = LoadOptions(),
+        schemaFiles: SchemaFileReader = .unavailable
     ) -> Compilation {
-        let loaded = WorkflowLoader.load(source: source, file: file, environment: environment, options: options)
+        let loaded = WorkflowLoader.load(
+            source: source, file: file, environment: environment, options: options, schemaFiles: schemaFiles)
         guard let workflow = loaded.workflow, !loaded.diagnostics.hasErrors else {
             return Compilation(workflow: loaded.workflow, graph: nil, diagnostics: loaded.diagnostics)
         }

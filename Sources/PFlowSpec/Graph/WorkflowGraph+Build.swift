@@ -81,6 +81,8 @@ private struct GraphBuilder {
             if case .repeat(_, let spec) = block.branches { declaredNeeds += spec.needs }
         case .sequence:
             kind = .sequence
+        case .reduce:
+            kind = .reduce
         }
         guard
             insert(
@@ -92,7 +94,7 @@ private struct GraphBuilder {
 
         let children: [String]
         switch item {
-        case .step, .map:
+        case .step, .map, .reduce:
             children = []
         case .sequence(let lane):
             children = addList(lane.steps, parent: lane.id, ordered: true)

@@ -18,6 +18,8 @@ public struct WorkflowGraph: Sendable {
             case map
             case parallel
             case sequence
+            /// A `reduce` step: runs in-process, sends nothing.
+            case reduce
         }
 
         public var id: String
@@ -37,7 +39,7 @@ public struct WorkflowGraph: Sendable {
         /// Whether the node sends requests itself rather than grouping other nodes.
         public var isLeaf: Bool {
             switch kind {
-            case .step, .repeatBranch, .map: true
+            case .step, .repeatBranch, .map, .reduce: true
             case .parallel, .sequence: false
             }
         }

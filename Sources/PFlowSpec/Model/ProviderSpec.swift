@@ -83,6 +83,9 @@ public struct ProviderSpec: Sendable, Hashable {
     public var caFile: String? = nil
     /// nil: `max_completion_tokens` for api.openai.com, `max_tokens` elsewhere.
     public var maxTokensField: MaxTokensField? = nil
+    /// The server takes a JSON Schema for the answer (OpenAI's `json_schema`, Anthropic's
+    /// `output_format`); off by default, since most OpenAI-compatible servers refuse it.
+    public var structuredOutputs: Bool = false
     public var location: SourceLocation
     /// Where `api_key_env` is written, for the "not set" diagnostic.
     public var apiKeyEnvLocation: SourceLocation? = nil

@@ -11,6 +11,7 @@ public indirect enum StepNode: Sendable {
     case parallel(ParallelSpec)
     case sequence(SequenceSpec)
     case map(MapSpec)
+    case reduce(ReduceSpec)
 
     /// The id given in the file; every node has one after validation.
     public var id: String {
@@ -19,6 +20,7 @@ public indirect enum StepNode: Sendable {
         case .parallel(let p): p.id
         case .sequence(let s): s.id
         case .map(let m): m.id
+        case .reduce(let r): r.id
         }
     }
 
@@ -28,6 +30,7 @@ public indirect enum StepNode: Sendable {
         case .parallel(let p): p.location
         case .sequence(let s): s.location
         case .map(let m): m.location
+        case .reduce(let r): r.location
         }
     }
 
@@ -38,6 +41,8 @@ public indirect enum StepNode: Sendable {
         case .parallel(let p): p.needs
         case .sequence(let s): s.needs
         case .map(let m): m.needs
+        // A reducer waits for the block it reads, wherever it is declared.
+        case .reduce(let r): r.needs + [r.over]
         }
     }
 
@@ -45,7 +50,7 @@ public indirect enum StepNode: Sendable {
     /// Repeat and map branches are not declared nodes; `requestStep` is what they send.
     public var children: [StepNode] {
         switch self {
-        case .step, .map: []
+        case .step, .map, .reduce: []
         case .sequence(let lane): lane.steps
         case .parallel(let block):
             switch block.branches {
@@ -61,7 +66,7 @@ public indirect enum StepNode: Sendable {
         switch self {
         case .step(let step): step
         case .map(let map): map.step
-        case .sequence: nil
+        case .sequence, .reduce: nil
         case .parallel(let block):
             switch block.branches {
             case .steps: nil
@@ -111,6 +116,12 @@ public struct StepSpec: Sendable {
     /// Anthropic's extended thinking: `budget_tokens`.
     public var thinkingBudget: Int?
     public var onTruncated: OnTruncated?
+    /// What the answer must be; `.json` answers are parsed and checked by pflow itself.
+    public var format: OutputFormat
+    /// Checked against each answer of a `.json` step; also what typed references are checked against.
+    public var schema: JSONSchema?
+    /// Extra attempts that show the model its invalid answer and what was wrong with it.
+    public var repair: Int?
     public var needs: [Located<String>]
     public var location: SourceLocation
 
@@ -119,8 +130,12 @@ public struct StepSpec: Sendable {
         model: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil, timeout: Duration? = nil,
         retries: Int? = nil, backoff: Backoff? = nil, onTimeout: OnTimeout? = nil,
         reasoningEffort: ReasoningEffort? = nil, thinkingBudget: Int? = nil, onTruncated: OnTruncated? = nil,
+        format: OutputFormat = .text, schema: JSONSchema? = nil, repair: Int? = nil,
         needs: [Located<String>] = [], location: SourceLocation
     ) {
+        self.format = format
+        self.schema = schema
+        self.repair = repair
         self.reasoningEffort = reasoningEffort
         self.thinkingBudget = thinkingBudget
         self.onTruncated = onTruncated

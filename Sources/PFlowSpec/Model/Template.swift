@@ -34,6 +34,9 @@ public struct TemplateReference: Sendable, Hashable {
         case stepOutput(String)
         /// `{{ steps.BLOCK.outputs }}`: every successful branch under a `## id` heading.
         case blockOutputs(String)
+        /// `{{ steps.ID.json }}` or `{{ steps.ID.json.field[0] }}`: a JSON step's parsed value,
+        /// or the part of it at `path`.
+        case stepJSON(String, path: [JSONPathComponent])
         /// `{{ steps.BLOCK.failed }}`: ids of branches that did not succeed, comma-separated.
         case blockFailed(String)
         /// `{{ AS }}` or `{{ AS.FIELD }}` inside a map; FIELD is name, path, content or index.

@@ -131,7 +131,7 @@ private struct CostModelMaker {
         }
         let lineByID = Dictionary(uniqueKeysWithValues: stepLines.map { ($0.id, $0) })
         // Blocks of declared children (parallel, sequence); a map or repeat is its own line.
-        let blockLines = graph.nodes.filter { $0.step == nil }.map { node in
+        let blockLines = graph.nodes.filter { $0.kind == .parallel || $0.kind == .sequence }.map { node in
             sum(leafIDs(under: node.id).compactMap { lineByID[$0] }, id: node.id)
         }
         let runLine = sum(stepLines, id: workflow.name)
@@ -219,7 +219,7 @@ private struct CostModelMaker {
                 switch reference.target {
                 case .input(let name):
                     out += inputs[name] ?? workflow.inputs.first { $0.name == name }?.defaultValue ?? ""
-                case .stepOutput(let id):
+                case .stepOutput(let id), .stepJSON(let id, _):
                     out += quoted(id, headings: false, leaves: leaves, cache: &cache)
                 case .blockOutputs(let id):
                     out += quoted(id, headings: true, leaves: leaves, cache: &cache)

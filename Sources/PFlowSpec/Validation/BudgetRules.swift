@@ -11,7 +11,7 @@ enum BudgetRules {
             switch node {
             case .parallel(let block): policy = block.policy
             case .map(let map): policy = map.policy
-            case .step, .sequence: return
+            case .step, .sequence, .reduce: return
             }
             if let budget = policy.budget {
                 found += unpriced(budget, covering: [node], in: workflow, owner: "block '\(node.id)'")
@@ -58,7 +58,7 @@ extension Workflow {
             switch node {
             case .parallel(let block): found = found || block.policy.budget != nil
             case .map(let map): found = found || map.policy.budget != nil
-            case .step, .sequence: break
+            case .step, .sequence, .reduce: break
             }
         }
         return found

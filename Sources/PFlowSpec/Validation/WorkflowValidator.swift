@@ -11,6 +11,7 @@ struct WorkflowValidator {
             case parallel
             case sequence
             case map
+            case reduce
 
             init(_ node: StepNode) {
                 switch node {
@@ -18,18 +19,35 @@ struct WorkflowValidator {
                 case .parallel: self = .parallel
                 case .sequence: self = .sequence
                 case .map: self = .map
+                case .reduce: self = .reduce
                 }
             }
         }
 
         var kind: Kind
         var location: SourceLocation
+        /// What a single step answers: typed references into it are checked against it.
+        var format: OutputFormat
+        var schema: JSONSchema?
 
-        init(kind: Kind, location: SourceLocation) {
-            self.kind = kind
-            self.location = location
+        init(_ node: StepNode) {
+            kind = Kind(node)
+            location = node.location
+            self.node = node
+            switch node {
+            case .step(let step):
+                format = step.format
+                schema = step.schema
+            case .reduce(let reduce):
+                format = .json
+                schema = reduce.resultSchema
+            case .parallel, .sequence, .map:
+                format = .text
+            }
         }
-        var isBlock: Bool { kind != .step }
+
+        var node: StepNode
+        var isBlock: Bool { kind != .step && kind != .reduce }
     }
 
     let workflow: Workflow
@@ -115,7 +133,7 @@ struct WorkflowValidator {
             } else {
                 declaredFolded[id.lowercased()] = id
             }
-            declared[id] = Declared(kind: Declared.Kind(node), location: node.location)
+            declared[id] = Declared(node)
         }
         node.children.forEach { declare($0) }
     }
@@ -207,6 +225,8 @@ struct WorkflowValidator {
             checkPolicy(parallel.policy, width: parallel.width, block: "parallel '\(parallel.id)'")
         case .sequence(let sequence):
             sequence.steps.forEach { check($0) }
+        case .reduce(let reduce):
+            checkReduce(reduce)
         case .map(let map):
             checkMapSource(map)
             checkStep(map.step, inMap: map)
@@ -225,11 +245,60 @@ struct WorkflowValidator {
     }
 
     private mutating func checkNeeds(_ node: StepNode) {
-        for need in node.needs where declared[need.value] == nil {
+        let needs = if case .reduce(let reduce) = node { reduce.needs } else { node.needs }
+        for need in needs where declared[need.value] == nil {
             report(
                 .error(
                     "'needs' names an unknown step '\(need.value)'", at: need.location,
                     notes: suggest(need.value, in: declared.keys)))
+        }
+    }
+
+    /// `over` must name a block with branches; a vote on a field needs JSON branches,
+    /// and their schema, when given, must have the field.
+    private mutating func checkReduce(_ reduce: ReduceSpec) {
+        let over = reduce.over
+        guard let target = declared[over.value] else {
+            report(
+                .error(
+                    "reduce '\(reduce.id)' reads an unknown block '\(over.value)'", at: over.location,
+                    notes: suggest(over.value, in: declared.keys)))
+            return
+        }
+        let branchSteps: [StepSpec]
+        switch target.node {
+        case .parallel(let block):
+            switch block.branches {
+            case .repeat(_, let step): branchSteps = [step]
+            case .steps(let children):
+                branchSteps = children.compactMap { if case .step(let s) = $0 { s } else { nil } }
+            }
+        case .map(let map):
+            branchSteps = [map.step]
+        case .step, .sequence, .reduce:
+            report(
+                .error(
+                    "reduce '\(reduce.id)' reads '\(over.value)', a \(target.kind.rawValue); it needs a parallel or map block",
+                    at: over.location))
+            return
+        }
+        guard case .vote(let field?) = reduce.operation else { return }
+        for step in branchSteps {
+            guard step.format == .json else {
+                report(
+                    .error(
+                        "reduce '\(reduce.id)' votes on a field, but the branches of '\(over.value)' do not answer JSON",
+                        at: over.location,
+                        notes: ["add 'format: json' to the branch step, or leave out 'field' to vote on the text"]))
+                return
+            }
+            if let problem = step.schema?.problem(reading: field) {
+                report(
+                    .error(
+                        "'field: \(String(field.spelled.dropFirst()))': \(problem.message)", at: over.location,
+                        notes: problem.notes))
+                return
+            }
         }
     }
 
@@ -280,6 +349,9 @@ struct WorkflowValidator {
                             "'\(reference.expression)' reads one step's text, but '\(id)' is a \(target.kind.rawValue) block",
                             at: at, notes: ["use steps.\(id).outputs for its branches' texts"]))
                 }
+            case .stepJSON(let id, let path):
+                guard let target = knownStep(id, in: reference) else { continue }
+                checkJSONReference(reference, into: id, target, path: path)
             case .blockOutputs(let id), .blockFailed(let id):
                 guard let target = knownStep(id, in: reference) else { continue }
                 if !target.isBlock {
@@ -292,6 +364,26 @@ struct WorkflowValidator {
                 checkMapItem(reference, variable: variable, field: field, inMap: map)
             }
         }
+    }
+
+    private mutating func checkJSONReference(
+        _ reference: TemplateReference, into id: String, _ target: Declared, path: [JSONPathComponent]
+    ) {
+        let at = reference.location
+        guard target.format == .json else {
+            let kind = target.isBlock ? "is a \(target.kind.rawValue) block" : "does not answer JSON"
+            report(
+                .error(
+                    "'\(reference.expression)' reads JSON, but '\(id)' \(kind)", at: at,
+                    notes: [
+                        target.isBlock
+                            ? "a 'reduce' step with 'collect: { over: \(id) }' gives its branches' answers as one JSON array"
+                            : "add 'format: json' to step '\(id)', or read its text with steps.\(id).output"
+                    ]))
+            return
+        }
+        guard let schema = target.schema, let problem = schema.problem(reading: path) else { return }
+        report(.error("'\(reference.expression)': \(problem.message)", at: at, notes: problem.notes))
     }
 
     private mutating func knownStep(_ id: String, in reference: TemplateReference) -> Declared? {
@@ -325,7 +417,9 @@ struct WorkflowValidator {
                 notes = ["did you mean 'inputs.\(input.name)'?"]
             }
             if notes.isEmpty {
-                notes = ["references are inputs.NAME, steps.ID.output|outputs|failed, or a map's item inside its step"]
+                notes = [
+                    "references are inputs.NAME, steps.ID.output|outputs|failed|json, or a map's item inside its step"
+                ]
             }
             report(.error("unknown reference '\(reference.expression)'", at: at, notes: notes))
             return
