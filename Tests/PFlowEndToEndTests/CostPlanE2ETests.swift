@@ -46,16 +46,16 @@ import Testing
                 "  due-diligence  expected    8 requests, 740 in + 646 out tokens, $0.0051\n"))
         #expect(
             one.stdout.contains(
-                "  provider thorough: 50 requests/min, 30000 tokens/min: 2 requests (2353 tokens as the limiter "
-                    + "counts them) take at least 1.2s; useful concurrency about 0.3 (the rate × 700ms a request)\n"),
+                "  provider thorough: 300 requests/min, 40000 tokens/min: 2 requests (2353 tokens as the limiter "
+                    + "counts them) take at least 0ms; useful concurrency about 0.4 (the rate × 700ms a request)\n"),
             "\(one.stdout)")
 
         let ten = try await runPFlow(["plan", "workflows/due-diligence.yaml", "--runs", "10"], cwd: root)
         #expect(ten.stdout.contains("Cost of 10 runs"))
-        #expect(one.stdout.contains("  provider thorough (mock): 50 requests/min, 30000 tokens/min\n"))
+        #expect(one.stdout.contains("  provider thorough (mock): 300 requests/min, 40000 tokens/min\n"))
         #expect(ten.stdout.contains("  due-diligence  expected    80 requests, 7400 in + 6460 out tokens, $0.0506\n"))
         #expect(ten.stdout.contains("Rate limits (10 runs)\n"))
-        #expect(ten.stdout.contains("20 requests (23530 tokens as the limiter counts them) take at least 22.8s"))
+        #expect(ten.stdout.contains("20 requests (23530 tokens as the limiter counts them) take at least 3s"))
 
         let bad = try await runPFlow(["plan", "workflows/due-diligence.yaml", "--runs", "0"], cwd: root)
         #expect(bad.exitCode == 2)
@@ -71,6 +71,6 @@ import Testing
         #expect(worst["outputTokens"] as? Int == 240 * 800)
         let providers = try #require(cost["providers"] as? [[String: Any]])
         #expect(providers.map { $0["name"] as? String } == ["fast", "thorough"])
-        #expect(providers[1]["tokensPerMinute"] as? Int == 30000)
+        #expect(providers[1]["tokensPerMinute"] as? Int == 40000)
     }
 }
