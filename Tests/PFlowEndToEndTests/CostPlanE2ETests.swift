@@ -14,8 +14,11 @@ import Testing
     }
 
     /// (vote.yaml is not among them: the plan does not model a JSON step's schema
-    /// instructions or a reduce step's result, see docs/cli.md.)
-    @Test(arguments: ["workflows/due-diligence.yaml", "workflows/nested-lanes.yaml"])
+    /// instructions or a reduce step's result, see docs/cli.md. Nor is nested-lanes.yaml:
+    /// its `stragglers: cancel` block ends with two or three answers depending on which
+    /// finishes first, so what the run records depends on timing, and the steps after it
+    /// quote what arrived.)
+    @Test(arguments: ["workflows/due-diligence.yaml"])
     func thePlansExpectedFiguresAreWhatTheRunRecords(_ workflow: String) async throws {
         let cost = try await planned(workflow)
         let expected = try #require((cost["run"] as? [String: Any])?["expected"] as? [String: Any])
