@@ -55,12 +55,13 @@ struct DiskE2ETests {
                       - id: one
                         prompt: "[mock:step=one] go"
                       - id: two
-                        prompt: "[mock:step=two latency=1500ms] go"
+                        prompt: "[mock:step=two latency=5s] go"
                     """)
             defer { workflow.remove() }
             let child = try startPFlow(
                 ["run", workflow.file.path, "--out", disk.path], env: workflow.environment, cwd: workflow.directory.url)
-            // Once one's record exists, two's request is on its way and takes 1.5 s. (Waiting
+            // Once one's record exists, two's request is on its way and takes 5 s: room for a
+            // loaded machine to fill the disk first (1.5 s was not, twice in a full suite). (Waiting
             // for one.md instead raced the record written just after it: under load the disk
             // filled in between, and resume rightly ran `one` again.)
             let folder = URL(fileURLWithPath: disk.path).appendingPathComponent("full")
