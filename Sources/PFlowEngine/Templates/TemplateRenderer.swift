@@ -67,11 +67,8 @@ struct TemplateRenderer: Sendable {
         guard let settlement = board.settlement(of: blockID),
             let branches = settlement.branches ?? settlement.laneItems
         else { return "" }
-        var sections: [String] = []
-        for branch in branches where board.settlement(of: branch)?.status == .succeeded {
-            sections.append("## \(branch)\n\n" + trimmingTrailingNewlines(text(of: branch)))
-        }
-        return sections.joined(separator: "\n\n")
+        let succeeded = branches.filter { board.settlement(of: $0)?.status == .succeeded }
+        return BlockOutputs.render(succeeded.map { (id: $0, text: text(of: $0)) })
     }
 
     /// Ids of branches that failed, timed out, were cancelled or skipped.
@@ -80,9 +77,4 @@ struct TemplateRenderer: Sendable {
         return branches.filter { board.settlement(of: $0)?.status != .succeeded }
     }
 
-    private func trimmingTrailingNewlines(_ text: String) -> String {
-        var trimmed = Substring(text)
-        while trimmed.last?.isNewline == true { trimmed.removeLast() }
-        return String(trimmed)
-    }
 }

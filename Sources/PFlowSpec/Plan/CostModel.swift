@@ -235,7 +235,8 @@ private struct CostModelMaker {
 
     /// The text a reference to `id` renders to in the run: a step's answer; a map's,
     /// repeat's or block's branches each under its `## id` heading (`outputs`); a lane's
-    /// last item's text. The plan's stand-in for the engine's `TemplateRenderer`.
+    /// last item's text. The plan's stand-in for the engine's `TemplateRenderer`; the
+    /// `outputs` layout itself is `BlockOutputs`, shared with it.
     private func quoted(_ id: String, headings: Bool, leaves: [String: Leaf], cache: inout [String: Expected])
         -> String
     {
@@ -244,14 +245,15 @@ private struct CostModelMaker {
         if let leaf = leaves[id] {
             let answer = expected(id, leaves: leaves, cache: &cache)?.answer ?? ""
             guard node.kind == .map else { return answer }
-            return (0..<(leaf.width ?? 0)).map { "## \(id).\($0)\n\n\(answer)" }.joined(separator: "\n\n")
+            return BlockOutputs.render((0..<(leaf.width ?? 0)).map { (id: "\(id).\($0)", text: answer) })
         }
         if node.kind == .sequence && !headings {
             return node.children.last.map { quoted($0, headings: false, leaves: leaves, cache: &cache) } ?? ""
         }
-        return node.children.map { child in
-            "## \(child)\n\n" + quoted(child, headings: false, leaves: leaves, cache: &cache)
-        }.joined(separator: "\n\n")
+        return BlockOutputs.render(
+            node.children.map { child in
+                (id: child, text: quoted(child, headings: false, leaves: leaves, cache: &cache))
+            })
     }
 
     private func rates(leaves: [Leaf], expected: [String: Expected], runs: Int) -> [CostModel.ProviderRate] {
