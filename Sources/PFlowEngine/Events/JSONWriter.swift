@@ -1,3 +1,5 @@
+import PFlowSpec
+
 /// Writes JSON by hand, compact (one event a line) or indented (run.json, steps/*.json).
 ///
 /// JSONEncoder costs several times more than this, and pflow writes a record per step
@@ -37,7 +39,7 @@ struct JSONWriter {
     mutating func add(_ key: String?, _ value: String?) {
         guard let value else { return }
         member(key)
-        Self.appendQuoted(value, to: &bytes)
+        JSONQuoting.append(value, to: &bytes)
     }
 
     mutating func add(_ key: String?, _ value: Int?) {
@@ -141,7 +143,7 @@ struct JSONWriter {
             if indented { newline() }
         }
         if let key {
-            Self.appendQuoted(key, to: &bytes)
+            JSONQuoting.append(key, to: &bytes)
             bytes.append(UInt8(ascii: ":"))
             if indented { bytes.append(UInt8(ascii: " ")) }
         }
@@ -150,42 +152,5 @@ struct JSONWriter {
     private mutating func newline() {
         bytes.append(UInt8(ascii: "\n"))
         for _ in 0..<(2 * (baseDepth + empty.count)) { bytes.append(UInt8(ascii: " ")) }
-    }
-
-    /// Copies runs of plain bytes whole: prompts and answers are long and full of quotes
-    /// and newlines. Every byte that needs escaping is ASCII, and no byte of a multi-byte
-    /// UTF-8 sequence is below 0x80, so copying the rest as bytes keeps every scalar,
-    /// combining marks after an escaped quote included.
-    static func appendQuoted(_ value: String, to output: inout [UInt8]) {
-        var value = value
-        output.append(UInt8(ascii: "\""))
-        value.withUTF8 { utf8 in
-            var runStart = 0
-            for index in utf8.indices {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                appendEscape(byte, to: &output)
-                runStart = index + 1
-            }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
-        }
-        output.append(UInt8(ascii: "\""))
-    }
-
-    private static func appendEscape(_ byte: UInt8, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\\"))
-        switch byte {
-        case 0x22: output.append(UInt8(ascii: "\""))
-        case 0x5C: output.append(UInt8(ascii: "\\"))
-        case 0x0A: output.append(UInt8(ascii: "n"))
-        case 0x0D: output.append(UInt8(ascii: "r"))
-        case 0x09: output.append(UInt8(ascii: "t"))
-        default:
-            let hex = Array("0123456789abcdef".utf8)
-            output.append(contentsOf: [
-                UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)],
-            ])
-        }
     }
 }

@@ -38,21 +38,9 @@ extension JSONValue {
     }
 
     static func quote(_ string: String, into text: inout String) {
-        text += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
+        var bytes: [UInt8] = []
+        JSONQuoting.append(string, to: &bytes)
+        text += String(decoding: bytes, as: UTF8.self)
     }
 
     /// Text as a person reads it in a prompt: a string without quotes, anything else as JSON.
