@@ -7,6 +7,14 @@ extension NodeExecutor {
         case failure(ProviderError)
         case deadlinePassed
         case cancelled
+
+        /// Sent, but ended before any answer came.
+        var wasUnanswered: Bool {
+            switch self {
+            case .deadlinePassed, .cancelled: true
+            case .success, .failure: false
+            }
+        }
     }
 
     /// The model name a step's requests carry.
@@ -101,7 +109,13 @@ extension NodeExecutor {
             let repairSent = repairing ? turns.last?.text : nil
             let worstCase = BudgetCharge(worstCaseOf: request, price: provider.spec.price)
             let reservation: BudgetLedger.Reservation?
-            switch reserveBudget(worstCase, scope: scope) {
+            let admission: Result<BudgetLedger.Reservation?, BudgetLedger.Refusal>
+            do { admission = try await reserveBudget(worstCase, scope: scope) } catch {
+                release(held)
+                status = scope.cancelledStatus
+                break attempts
+            }
+            switch admission {
             case .success(let reserved):
                 reservation = reserved
             case .failure(let refusal):
@@ -160,7 +174,9 @@ extension NodeExecutor {
             let attemptDuration = clock.now() - attemptStart
             // A failed answer (empty, cut off) was still billed.
             let usage = response?.usage ?? failure?.usage
-            settleBudget(reservation, usage: usage, price: provider.spec.price)
+            settleBudget(
+                reservation, usage: usage, price: provider.spec.price,
+                unanswered: result.wasUnanswered)
             provider.rateLimiter.observe(response: response, failure: failure, reserved: worstCase.tokens)
             record.attempts.append(
                 StepRecord.Attempt(
