@@ -53,7 +53,8 @@ struct BudgetE2ETests {
     /// when the block's failure cancels it in flight); so the server sees at most
     /// cap / $0.00212 of them. Branches that do not fit beside the reservations of those
     /// in flight wait for them, so more than the eight worst cases the cap holds at once
-    /// are sent. (Every branch must succeed, so the first refusal fails the block.)
+    /// are sent (14 measured, every time; 8 when refusal did not wait). (Every branch must
+    /// succeed, so the first refusal fails the block.)
     @Test func aFanOutStopsAtTheCap() async throws {
         try await withMockServerProcess { server in
             let workflow = try Self.workflow("capped", server: server, steps: Self.fan())
@@ -71,7 +72,9 @@ struct BudgetE2ETests {
             let unsettled = try #require(budget["unsettled"] as? [String: Any])
             let charged = try #require(budget["spent_cost"] as? Double) + (unsettled["cost"] as? Double ?? 0)
             #expect(charged <= Self.cap)
-            #expect(try #require(budget["refused_attempts"] as? Int) >= 40 - Self.affordable)
+            // The first refusal fails the block, which cancels the branches still waiting:
+            // how many were refused before that depends on timing.
+            #expect(try #require(budget["refused_attempts"] as? Int) >= 1)
             let refused = try #require(try output.statuses().first { $0.value == "failed" }?.key)
             let error = try #require(try output.step(refused)["error"] as? [String: Any])
             #expect(error["kind"] as? String == "budget_exceeded")

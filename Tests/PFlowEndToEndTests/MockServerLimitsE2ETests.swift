@@ -60,11 +60,12 @@ struct MockServerLimitsE2ETests {
 
     /// Without it, the first wave (all 63 at once) overruns the mock by three; their 429s
     /// pause the provider until the retry-after and teach it the limit, so the retries do
-    /// not run into the same wall: the run succeeds after those few 429s.
+    /// not run into the same wall: the run succeeds after those few 429s (3 measured, every
+    /// time; fewer when a loaded machine spreads the first wave over the mock's refill).
     @Test func withoutItTheProviderPausesAfterThe429sAndSucceeds() async throws {
         let (result, rateLimited) = try await Self.run(limit: "")
         #expect(result.exitCode == 0, "\(result.stdout)\(result.stderr)")
-        #expect(rateLimited >= 3)
+        #expect(rateLimited >= 1)
         #expect(rateLimited <= 6)
     }
 }
