@@ -56,6 +56,16 @@ struct HTTPSTransportTests {
         }
     }
 
+    @Test func aRequestGoesToTheFirstPoolWithRoomThenToTheLeastLoaded() {
+        let full = AsyncHTTPClientBackend.requestsPerPool
+        #expect(AsyncHTTPClientBackend.shard(forNextRequestGiven: [0, 0, 0]) == 0)
+        #expect(AsyncHTTPClientBackend.shard(forNextRequestGiven: [full, 3, 0]) == 1)
+        // A full run: the first pool drained a little while the others stayed full. The next
+        // request goes where a stream is free, not to the last pool.
+        #expect(AsyncHTTPClientBackend.shard(forNextRequestGiven: [full - 50, full, full]) == 0)
+        #expect(AsyncHTTPClientBackend.shard(forNextRequestGiven: [full + 9, full + 2, full + 5]) == 1)
+    }
+
     @Test func http1OnlyPoolsKeepAliveConnections() async throws {
         let certificates = try certificates()
         try await withMockServer(tls: certificates.server) { server in
