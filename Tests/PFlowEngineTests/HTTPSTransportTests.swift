@@ -121,6 +121,20 @@ struct HTTPSTransportTests {
         }
     }
 
+    @Test func anSSLCertFileThatIsTheSystemBundleAddsNoTrustRoot() throws {
+        let system = "/etc/ssl/certs/ca-certificates.crt"
+        let url = try #require(URL(string: "https://api.example.com/v1"))
+        let spec = providerSpec(.openai, baseURL: url.absoluteString)
+        let privateCA = try certificates().caCertificate
+        let withPrivateCA = try HTTPTransport.forProvider(
+            spec, url: url, environment: ["SSL_CERT_FILE": privateCA], baseDirectory: ".")
+        #expect(withPrivateCA.options.trustRoots == [privateCA])
+        try #require(FileManager.default.fileExists(atPath: system), "this test needs Debian's CA bundle")
+        let withSystemBundle = try HTTPTransport.forProvider(
+            spec, url: url, environment: ["SSL_CERT_FILE": system], baseDirectory: ".")
+        #expect(withSystemBundle.options.trustRoots.isEmpty)
+    }
+
     @Test func anUnreadableCAFileIsAConfigurationErrorNamingIt() throws {
         var spec = providerSpec(.openai, baseURL: "https://127.0.0.1:9/v1")
         spec.caFile = "/nonexistent/ca.pem"
