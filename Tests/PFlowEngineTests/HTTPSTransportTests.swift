@@ -56,6 +56,16 @@ struct HTTPSTransportTests {
         }
     }
 
+    @Test func aRequestGoesToTheFirstPoolWithRoomThenToTheLeastLoaded() {
+        let full = AsyncHTTPClientBackend.requestsPerPool
+        #expect(AsyncHTTPClientBackend.shard(forNextRequestGiven: [0, 0, 0]) == 0)
+        #expect(AsyncHTTPClientBackend.shard(forNextRequestGiven: [full, 3, 0]) == 1)
+        // A full run: the first pool drained a little while the others stayed full. The next
+        // request goes where a stream is free, not to the last pool.
+        #expect(AsyncHTTPClientBackend.shard(forNextRequestGiven: [full - 50, full, full]) == 0)
+        #expect(AsyncHTTPClientBackend.shard(forNextRequestGiven: [full + 9, full + 2, full + 5]) == 1)
+    }
+
     @Test func http1OnlyPoolsKeepAliveConnections() async throws {
         let certificates = try certificates()
         try await withMockServer(tls: certificates.server) { server in
@@ -109,6 +119,20 @@ struct HTTPSTransportTests {
             let viaFile = try OpenAIProvider(spec: spec, environment: environment, baseDirectory: folder)
             _ = try await viaFile.complete(completionRequest("trusted through ca_file"))
         }
+    }
+
+    @Test func anSSLCertFileThatIsTheSystemBundleAddsNoTrustRoot() throws {
+        let system = "/etc/ssl/certs/ca-certificates.crt"
+        let url = try #require(URL(string: "https://api.example.com/v1"))
+        let spec = providerSpec(.openai, baseURL: url.absoluteString)
+        let privateCA = try certificates().caCertificate
+        let withPrivateCA = try HTTPTransport.forProvider(
+            spec, url: url, environment: ["SSL_CERT_FILE": privateCA], baseDirectory: ".")
+        #expect(withPrivateCA.options.trustRoots == [privateCA])
+        try #require(FileManager.default.fileExists(atPath: system), "this test needs Debian's CA bundle")
+        let withSystemBundle = try HTTPTransport.forProvider(
+            spec, url: url, environment: ["SSL_CERT_FILE": system], baseDirectory: ".")
+        #expect(withSystemBundle.options.trustRoots.isEmpty)
     }
 
     @Test func anUnreadableCAFileIsAConfigurationErrorNamingIt() throws {

@@ -17,7 +17,7 @@ public struct ConversationTurn: Sendable, Hashable {
 }
 
 /// What a request's answer must be, as providers tell their APIs.
-public enum AnswerFormat: Sendable, Hashable {
+public indirect enum AnswerFormat: Sendable, Hashable {
     case text
     /// One JSON value, checked against the schema when there is one.
     case json(JSONSchema?)

@@ -78,7 +78,9 @@ public struct HTTPTransport: Sendable {
         // of its own anyway, and a second pool would only keep connections less warm.
         let multiplexed = url.scheme?.lowercased() == "https"
         var options = Options(client: spec.transport, expectedConcurrency: multiplexed ? expectedConcurrency : 1)
-        if let bundle = environment["SSL_CERT_FILE"], !bundle.isEmpty { options.trustRoots.append(bundle) }
+        if let bundle = environment["SSL_CERT_FILE"], !bundle.isEmpty, !AsyncHTTPClientBackend.isSystemBundle(bundle) {
+            options.trustRoots.append(bundle)
+        }
         if let caFile = spec.caFile {
             options.trustRoots.append(caFile.hasPrefix("/") ? caFile : baseDirectory + "/" + caFile)
         }
