@@ -204,6 +204,32 @@ import Testing
         #expect(record.error?.message.hasSuffix("(max_cost $0.000165 with $0 spent and $0.00011 unsettled)") == true)
     }
 
+    /// A block's deadline cancels two branches: the one whose request was sent keeps its
+    /// reservation as unsettled spend; the one still waiting for the provider's rate (one
+    /// request a second) was never sent and is charged nothing.
+    @Test func aCancelledAttemptIsChargedOnlyIfItWasSent() async throws {
+        let clock = ManualClock()
+        let test = TestRun()
+        let hanging = ScriptedProvider { _ throws(ProviderError) in try await ScriptedProvider.hang() }
+        var provider = Self.priced()
+        provider.requestsPerMinute = 60
+        let fan = StepNode.parallel(
+            ParallelSpec(
+                id: "fan", branches: .repeat(count: 2, step: Build.stepSpec("fan", "Vote.")),
+                policy: BlockPolicy(timeout: .milliseconds(500)), location: Build.here))
+        var workflow = Build.workflow([fan], providers: [provider], defaults: StepDefaults(maxTokens: 100))
+        workflow.budget = Budget(maxTokens: 1000, location: Build.here)
+        let running = Task { try await test.run(workflow, providers: ["mock": hanging], clock: clock) }
+        try await clock.sleeping(for: .seconds(1))
+        try await clock.pass(.milliseconds(500))
+        let (summary, run) = try await running.value
+        #expect(summary.status == .failed)
+        #expect(hanging.requests.count == 1)
+        let budget = try #require(try test.manifest(run).budget)
+        #expect(budget.unsettled?.tokens == Self.worstCase)
+        #expect(budget.spentTokens == 0 && budget.reservedTokens == 0 && budget.refusedAttempts == 0)
+    }
+
     @Test func aTokenCapRefusesWithoutPrices() async throws {
         let test = TestRun()
         var workflow = Build.workflow([Self.fan(count: 3)], defaults: StepDefaults(maxTokens: 100))
