@@ -38,10 +38,13 @@ struct CostTextRenderer {
             return "provider \(provider.name): no requests_per_minute or tokens_per_minute; "
                 + "\(plural(provider.requests, "request")), \(provider.limiterTokens) tokens as a limiter counts them"
         }
+        // Zero is the limits' allowance at the start covering every request: say so, since
+        // "at least 0ms" reads like a figure that was not computed.
+        let wait =
+            minimum > 0 ? "take at least " + Duration.text(seconds: minimum) : "fit in the limits at once: no wait"
         parts.append(
             "\(limits.joined(separator: ", ")): \(plural(provider.requests, "request")) "
-                + "(\(provider.limiterTokens) tokens as the limiter counts them) take at least "
-                + Duration.text(seconds: minimum))
+                + "(\(provider.limiterTokens) tokens as the limiter counts them) " + wait)
         if let useful = provider.usefulConcurrency, let latency = provider.latencySeconds {
             parts.append(
                 "useful concurrency about \(String(format: "%.1f", useful)) (the rate × "

@@ -52,6 +52,9 @@ struct PlanTextRenderer {
             case .map:
                 parts.append("\(entry.id) (map × \(entry.width))")
                 index += 1
+            case .reduce:
+                parts.append("\(entry.id) (reduce, no request)")
+                index += 1
             case .repeatBranch:
                 let run = steps[index...].prefix { $0.kind == .repeatBranch && $0.block == entry.block }
                 let last = run.last?.id ?? entry.id

@@ -9,6 +9,6 @@ import PFlowEngine
 enum StandardOutput {
     static func write(_ text: String) {
         var text = text
-        text.withUTF8 { FileDescriptor.writeAll(UnsafeRawBufferPointer($0), to: STDOUT_FILENO) }
+        _ = text.withUTF8 { FileDescriptor.writeAll(UnsafeRawBufferPointer($0), to: STDOUT_FILENO) }
     }
 }

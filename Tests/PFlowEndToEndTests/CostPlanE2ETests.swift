@@ -50,7 +50,8 @@ import Testing
         #expect(
             one.stdout.contains(
                 "  provider thorough: 300 requests/min, 40000 tokens/min: 2 requests (2353 tokens as the limiter "
-                    + "counts them) take at least 0ms; useful concurrency about 0.4 (the rate × 700ms a request)\n"),
+                    + "counts them) fit in the limits at once: no wait; useful concurrency about 0.4 (the rate × 700ms a request)\n"
+            ),
             "\(one.stdout)")
 
         let ten = try await runPFlow(["plan", "workflows/due-diligence.yaml", "--runs", "10"], cwd: root)

@@ -36,6 +36,32 @@ struct HostedAPIE2ETests {
         }
     }
 
+    /// Front ends close keep-alive connections that sit idle (HTTP/1.1: a FIN; HTTP/2: GOAWAY,
+    /// then a FIN). A step sent after its provider's connection went idle that long gets a new
+    /// connection: the close never fails it, even with no retries.
+    @Test(arguments: [false, true])
+    func aConnectionTheServerClosedWhileIdleNeverFailsAStep(tls: Bool) async throws {
+        let certificates = tls ? try TestCertificates.shared().server : nil
+        try await withMockServerProcess(args: ["--idle-timeout", "300ms"], tls: certificates) { server in
+            var workflow = try ServerWorkflow(
+                "idle", server: server, providers: "  pause: { kind: mock, latency: 900ms }",
+                steps: """
+                      - { id: before, prompt: "[mock:step=before] first" }
+                      - { id: idle, provider: pause, prompt: "the connection goes idle" }
+                      - { id: after, prompt: "[mock:step=after] second" }
+                    """)
+            if tls { workflow.extraEnvironment["SSL_CERT_FILE"] = try server.caCertificate }
+            defer { workflow.remove() }
+            let result = try await workflow.run()
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            let stats = try await server.stats()
+            #expect(stats.byStep["after"]?.requests == 1)
+            // The server did close the first connection: pflow needed a second one.
+            let pflowConnections = tls ? stats.connectionsByProtocol[.h2] ?? 0 : stats.connections - 1
+            #expect(pflowConnections == 2, "\(stats.connectionsByProtocol)")
+        }
+    }
+
     @Test func aRefusedTemperatureIsReportedWithTheFix() async throws {
         try await withMockServerProcess(tls: try TestCertificates.shared().server) { server in
             let workflow = try tlsWorkflow(

@@ -44,10 +44,15 @@ import Testing
         #expect(result.exitCode == 0)
         let plan = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let levels = try #require(plan["levels"] as? [[String: Any]])
-        #expect(levels.count == 2)
+        #expect(levels.count == 3)
         #expect((levels.first?["width"] as? [String: Any])?["known"] as? Int == 7)
-        // The reduce step sends no request, so it is in no level and on no request path.
-        #expect((plan["criticalPathByTime"] as? [String: Any])?["steps"] as? [String] == ["samples.0", "summary"])
+        // The reduce step has a level of its own and is on the path, with no request.
+        let reduce = (levels[1]["steps"] as? [[String: Any]])?.first
+        #expect(reduce?["kind"] as? String == "reduce" && reduce?["provider"] == nil)
+        #expect((levels[1]["width"] as? [String: Any])?["known"] as? Int == 0)
+        let path = plan["criticalPathByTime"] as? [String: Any]
+        #expect(path?["steps"] as? [String] == ["samples.0", "verdict", "summary"])
+        #expect(path?["requests"] as? Int == 2)
         #expect(plan["peakParallelism"] as? Int == 7)
     }
 

@@ -132,6 +132,38 @@ struct ReportE2ETests {
         #expect(missing.stderr == "error: runs/nothing is not a run directory: no such folder\n")
     }
 
+    /// `--open` hands the written file to the desktop's opener; without one it says where
+    /// the report is and still succeeds. A stand-in `xdg-open` records what it was given.
+    @Test func reportOpenHandsTheFileToXdgOpen() async throws {
+        let (directory, file) = try mockWorkflow("opened", steps: Self.twoSteps)
+        defer { directory.remove() }
+        _ = try await runPFlow(["run", file.path, "--out", "runs", "--quiet"], cwd: directory.url)
+        let bin = directory.url.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let opener = bin.appendingPathComponent("xdg-open")
+        let received = directory.url.appendingPathComponent("opened.txt")
+        try "#!/bin/sh\nprintf '%s' \"$1\" > '\(received.path).tmp' && mv '\(received.path).tmp' '\(received.path)'\n"
+            .write(to: opener, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: opener.path)
+
+        let result = try await runPFlow(
+            ["report", "runs/opened/latest", "-o", "shown.html", "--open"], env: ["PATH": bin.path + ":/usr/bin:/bin"],
+            cwd: directory.url)
+        #expect(result.exitCode == 0, "\(result.stderr)")
+        // pflow does not wait for the opener (a browser it starts may run for hours).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !FileManager.default.fileExists(atPath: received.path), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try String(contentsOf: received, encoding: .utf8) == "shown.html")
+
+        let without = try await runPFlow(
+            ["report", "runs/opened/latest", "-o", "unopened.html", "--open"], env: ["PATH": "/nonexistent"],
+            cwd: directory.url)
+        #expect(without.exitCode == 0, "\(without.stderr)")
+        #expect(without.stderr.contains("no xdg-open to open the report with; open unopened.html in a browser"))
+    }
+
     @Test func showPrintsTheRunsOwnSummary() async throws {
         let (directory, file) = try mockWorkflow("shown", steps: Self.twoSteps)
         defer { directory.remove() }

@@ -81,6 +81,10 @@ struct VoteE2ETests {
             #expect(value["voters"] as? Int == 6)
             #expect(value["abstained"] as? Int == 1)
             #expect(value["abstained_branches"] as? [String] == ["samples.6"])
+            // A workflow that ends with the vote says its tally in result.md, readable.
+            let resultFile = try workflow.runDirectory().appendingPathComponent("result.md")
+            let tally = try String(contentsOf: resultFile, encoding: .utf8)
+            #expect(tally.hasPrefix("# verdict\n\nWinner: **yes**, 4 of 6 votes"), "\(tally)")
         }
     }
 

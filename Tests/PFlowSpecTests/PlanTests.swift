@@ -80,6 +80,21 @@ import Testing
         #expect(plan.requests.worstCase == Plan.Count(known: 43, dynamicMaps: ["unbounded"]))
     }
 
+    /// A `reduce` is a step of its own level and of the critical path, and sends nothing.
+    @Test func aReduceHasItsLevelAndSendsNothing() throws {
+        let plan = try plan("reduce.yaml")
+        #expect(
+            plan.levels.map { $0.steps.map(\.id) } == [
+                ["samples.0", "samples.1", "samples.2"], ["verdict"], ["summary"],
+            ])
+        #expect(plan.levels.map(\.width.description) == ["3", "0", "1"])
+        #expect(plan.levels[1].steps.first?.kind == .reduce && plan.levels[1].steps.first?.provider == nil)
+        #expect(plan.criticalPathByTime.steps == ["samples.0", "verdict", "summary"])
+        #expect(plan.criticalPathByTime.requests == 2)
+        #expect(plan.criticalPathByTime.unknown.isEmpty)
+        #expect(plan.requests.expected.description == "4")
+    }
+
     @Test func aMapWithNoItemsSendsNothingOnTheChain() throws {
         let plan = try plan("limits.yaml", mapWidths: ["files": 0, "unbounded": 1])
         #expect(plan.criticalPathByRequests.steps == ["w1", "files", "c1", "unbounded"])

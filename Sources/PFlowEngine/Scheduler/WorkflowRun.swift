@@ -301,9 +301,8 @@ public final class WorkflowRun: Sendable {
         var resultPath: String?
         if let outputID = Self.outputStepID(of: workflow), executor.board.settlement(of: outputID)?.status == .succeeded
         {
-            let text = executor.renderer.text(of: outputID)
             do {
-                try AtomicFile.write(text, to: directory.resultPath)
+                try AtomicFile.write(try resultText(of: outputID), to: directory.resultPath)
                 resultPath = directory.resultPath
             } catch let writeError {
                 error = writeError.message
@@ -346,11 +345,28 @@ public final class WorkflowRun: Sendable {
     }
 
     /// The step whose answer becomes result.md: `output:`, else the last top-level item
-    /// when it is a plain step.
+    /// when it is a step or a `reduce`.
     private static func outputStepID(of workflow: Workflow) -> String? {
         if let output = workflow.output { return output.value }
-        if case .step(let step)? = workflow.steps.last { return step.id }
-        return nil
+        switch workflow.steps.last {
+        case .step(let step): return step.id
+        case .reduce(let reduce): return reduce.id
+        default: return nil
+        }
+    }
+
+    /// What result.md says: a step's answer; for a `reduce`, its readable tally
+    /// (steps/<id>.md), since its answer is the compact JSON that templates read.
+    private func resultText(of id: String) throws(RunStoreError) -> String {
+        var isReduce = false
+        workflow.steps.walk { node in
+            if case .reduce(let reduce) = node, reduce.id == id { isReduce = true }
+        }
+        guard isReduce else { return executor.renderer.text(of: id) }
+        switch RegularFile.read(directory.outputPath(forStep: id)) {
+        case .success(let bytes): return String(decoding: bytes, as: UTF8.self)
+        case .failure(let problem): throw RunStoreError("steps/\(id).md " + problem.message(for: "a file"))
+        }
     }
 
     /// Why the run failed, from the first top-level item that did not succeed, down to

@@ -21,7 +21,12 @@ private struct PlanMaker {
         self.workflow = workflow
         self.mapWidths = mapWidths
         entries = graph.nodes.map { node in
-            node.step.map { Self.entry(for: node, step: $0, workflow: workflow, mapWidths: mapWidths) }
+            if node.kind == .reduce {
+                return Plan.Entry(
+                    id: node.id, kind: .reduce, block: node.parent, provider: nil, width: Plan.Count(known: 0),
+                    attempts: 1, estimateSeconds: 0, estimateBasis: .inProcess)
+            }
+            return node.step.map { Self.entry(for: node, step: $0, workflow: workflow, mapWidths: mapWidths) }
         }
     }
 
@@ -87,8 +92,8 @@ private struct PlanMaker {
         }
         var perProvider: [String: Bound] = [:]
         for index in members {
-            guard let entry = entries[index] else { continue }
-            perProvider[entry.provider] = (perProvider[entry.provider] ?? Bound(0)) + own(index)
+            guard let provider = entries[index]?.provider else { continue }
+            perProvider[provider] = (perProvider[provider] ?? Bound(0)) + own(index)
         }
         let providerBound = perProvider.reduce(Bound(0)) { total, pair in
             total + pair.value.capped(at: workflow.provider(named: pair.key)?.maxConcurrency)
@@ -110,7 +115,7 @@ private struct PlanMaker {
     /// How many requests a leaf sends one after another: a map of known width with a
     /// `max_concurrency` runs in waves, and a map with no items sends none.
     private func waves(of index: Int) -> Int {
-        guard let entry = entries[index] else { return 0 }
+        guard let entry = entries[index], entry.kind != .reduce else { return 0 }
         guard entry.kind == .map, entry.width.isExact else { return 1 }
         guard let cap = graph.nodes[index].policy?.maxConcurrency, cap > 0 else { return min(1, entry.width.known) }
         return (entry.width.known + cap - 1) / cap

@@ -47,6 +47,8 @@ public struct Plan: Sendable, Codable {
         case timeout
         /// A real provider and no timeout: nothing to go on.
         case unknown
+        /// A `reduce`: counted in-process, no request, no time to speak of.
+        case inProcess = "in-process"
     }
 
     /// One leaf of a level: a step, a repeat branch, or a map with its width.
@@ -55,14 +57,17 @@ public struct Plan: Sendable, Codable {
             case step
             case repeatBranch = "repeat"
             case map
+            /// Sends nothing: its width is 0 requests.
+            case reduce
         }
 
         public var id: String
         public var kind: Kind
         /// The enclosing block, if any.
         public var block: String?
-        public var provider: String
-        /// 1, or the number of items of a map.
+        /// nil for a `reduce`, which asks no model.
+        public var provider: String?
+        /// Requests: 1, the number of items of a map, or 0 for a `reduce`.
         public var width: Count
         /// Attempts each request may take: 1 + retries.
         public var attempts: Int
