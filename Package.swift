@@ -49,10 +49,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // The mock server's core is a library so provider tests can run it in-process.
+        // The mock server's core is a library so provider tests can run it in-process. It
+        // counts rate limits by PFlowSpec's `ServerRateBuckets`, the rule the built-in mock
+        // provider shares.
         .target(
             name: "PFlowMockServerCore",
             dependencies: [
+                "PFlowSpec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,9 +1,11 @@
 import Foundation
+import PFlowSpec
 import Synchronization
 
-/// Requests and tokens per minute per model, enforced the way OpenAI describes its limits:
-/// buckets that refill continuously, a 429 with `retry-after` when one runs short, and the
-/// limit, what remains and when it is full again on every answer.
+/// Requests and tokens per minute per model, enforced the way OpenAI describes its limits
+/// (`ServerRateBuckets`, the rule the built-in mock's `server_limits` shares): a 429 with
+/// `retry-after` when a bucket runs short, and the limit, what remains and when it is full
+/// again on every answer.
 ///
 /// Why per model: a provider's limits are per model, and tests give each provider its own
 /// model name, as they do for `peak_in_flight`.
@@ -16,15 +18,11 @@ final class MockRateLimiter: Sendable {
         var headers: [(String, String)]
     }
 
-    private struct Buckets {
-        var requests: Double
-        var tokens: Double
-        var updated: ContinuousClock.Instant
-    }
-
     private let requestsPerMinute: Int?
     private let tokensPerMinute: Int?
-    private let buckets = Mutex<[String: Buckets]>([:])
+    /// The instant the buckets' time counts from.
+    private let origin = ContinuousClock.now
+    private let buckets = Mutex<[String: ServerRateBuckets]>([:])
 
     init?(requestsPerMinute: Int?, tokensPerMinute: Int?) {
         guard requestsPerMinute != nil || tokensPerMinute != nil else { return nil }
@@ -34,54 +32,39 @@ final class MockRateLimiter: Sendable {
 
     /// Takes one request and `tokens` from `model`'s buckets if both have enough.
     func admit(model: String, tokens: Int, api: MockAPI, now: ContinuousClock.Instant = .now) -> Decision {
-        let requestLimit = Double(requestsPerMinute ?? 0)
-        let tokenLimit = Double(tokensPerMinute ?? 0)
-        let (admitted, left) = buckets.withLock { buckets in
-            var bucket = buckets[model] ?? Buckets(requests: requestLimit, tokens: tokenLimit, updated: now)
-            let minutes = Self.seconds(now - bucket.updated) / 60
-            bucket.requests = min(requestLimit, bucket.requests + minutes * requestLimit)
-            bucket.tokens = min(tokenLimit, bucket.tokens + minutes * tokenLimit)
-            bucket.updated = now
-            let fits =
-                (requestsPerMinute == nil || bucket.requests >= 1)
-                && (tokensPerMinute == nil || bucket.tokens >= Double(tokens))
-            if fits {
-                bucket.requests -= 1
-                bucket.tokens -= Double(tokens)
-            }
+        let elapsed = origin.duration(to: now)
+        let (retryAfter, left) = buckets.withLock { buckets in
+            var bucket =
+                buckets[model]
+                ?? ServerRateBuckets(
+                    requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute, now: elapsed)
+            let retryAfter = bucket.admit(tokens: tokens, now: elapsed)
             buckets[model] = bucket
-            return (fits, bucket)
+            return (retryAfter, bucket)
         }
-        var retryAfter: Double?
-        if !admitted {
-            let requestWait = requestsPerMinute.map { (1 - left.requests) * 60 / Double($0) } ?? 0
-            let tokenWait = tokensPerMinute.map { (Double(tokens) - left.tokens) * 60 / Double($0) } ?? 0
-            retryAfter = max(requestWait, tokenWait, 0.001)
-        }
-        return Decision(admitted: admitted, retryAfter: retryAfter, headers: headers(left, api: api))
+        return Decision(admitted: retryAfter == nil, retryAfter: retryAfter, headers: headers(left, api: api))
     }
 
-    private func headers(_ left: Buckets, api: MockAPI) -> [(String, String)] {
+    private func headers(_ left: ServerRateBuckets, api: MockAPI) -> [(String, String)] {
         var headers: [(String, String)] = []
-        let limits: [(kind: String, limit: Int?, remaining: Double)] = [
-            ("requests", requestsPerMinute, left.requests), ("tokens", tokensPerMinute, left.tokens),
+        let limits: [(kind: String, limit: Int?, remaining: Int?, reset: Double?)] = [
+            ("requests", requestsPerMinute, left.remainingRequests, left.requestsFullIn),
+            ("tokens", tokensPerMinute, left.remainingTokens, left.tokensFullIn),
         ]
-        for (kind, limit, remaining) in limits {
-            guard let limit else { continue }
-            // Full again once the missing part has refilled at limit-per-minute.
-            let reset = (Double(limit) - max(remaining, 0)) * 60 / Double(limit)
-            let whole = String(max(0, Int(remaining.rounded(.down))))
+        for (kind, limit, remaining, reset) in limits {
+            guard let limit, let remaining, let reset else { continue }
             switch api {
             case .openai:
                 headers += [
-                    ("x-ratelimit-limit-\(kind)", String(limit)), ("x-ratelimit-remaining-\(kind)", whole),
+                    ("x-ratelimit-limit-\(kind)", String(limit)), ("x-ratelimit-remaining-\(kind)", String(remaining)),
                     ("x-ratelimit-reset-\(kind)", Self.goDuration(reset)),
                 ]
             case .anthropic:
                 let resetAt = Date(timeIntervalSinceNow: reset).formatted(.iso8601)
                 headers += [
                     ("anthropic-ratelimit-\(kind)-limit", String(limit)),
-                    ("anthropic-ratelimit-\(kind)-remaining", whole), ("anthropic-ratelimit-\(kind)-reset", resetAt),
+                    ("anthropic-ratelimit-\(kind)-remaining", String(remaining)),
+                    ("anthropic-ratelimit-\(kind)-reset", resetAt),
                 ]
             }
         }
@@ -96,9 +79,5 @@ final class MockRateLimiter: Sendable {
         let rest = Double(milliseconds % 60_000) / 1000
         let restText = rest == rest.rounded() ? String(Int(rest)) : String(rest)
         return minutes > 0 ? "\(minutes)m\(restText)s" : "\(restText)s"
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -4,7 +4,8 @@ import Synchronization
 
 /// On a terminal: a live status area redrawn at most ten times a second: the counts of
 /// steps in flight, waiting for a slot, retrying (after a failed attempt) and done, tokens
-/// and dollars so far, how many wait out a 429's Retry-After, a progress bar per running parallel block or map (finished/total,
+/// and dollars so far (against the budget's caps, when the run has one), how many wait out
+/// a 429's Retry-After, a progress bar per running parallel block or map (finished/total,
 /// failed, retrying, ETA from the observed rate), and the longest-running steps. Steps that
 /// do not succeed are also printed above it as permanent lines, so they stay visible after
 /// the run. Every line fits the terminal's width.
@@ -34,6 +35,8 @@ final class ProgressDisplay: RunObserver {
     }
 
     private let state: Mutex<State>
+    /// The run's budget as it stands, once the run exists.
+    private let budget = Mutex<(@Sendable () -> RunManifest.BudgetState?)?>(nil)
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
     private let width: Int
@@ -42,6 +45,12 @@ final class ProgressDisplay: RunObserver {
         self.width = max(20, width)
         state = Mutex(State(blocks: BlockProgress(workflow: workflow)))
         start = clock.now
+    }
+
+    /// Shows the run's spend against its caps, read from `budget` at every frame: it counts
+    /// earlier sessions and unanswered attempts, which this session's events do not.
+    func follow(budget: @escaping @Sendable () -> RunManifest.BudgetState?) {
+        self.budget.withLock { $0 = budget }
     }
 
     func runDidExpandMap(_ id: String, branches: [String]) {
@@ -103,6 +112,7 @@ final class ProgressDisplay: RunObserver {
 
     private func draw(statusArea: Bool = true) {
         let elapsed = start.duration(to: clock.now)
+        let budget = self.budget.withLock { $0 }?()
         let text = state.withLock { s -> String in
             var text = s.drawnLines > 0 ? "\u{1B}[\(s.drawnLines)A\r\u{1B}[J" : ""
             for line in s.pending { text += clip(line) + "\n" }
@@ -110,7 +120,7 @@ final class ProgressDisplay: RunObserver {
             s.drawnLines = 0
             guard statusArea else { return text }
             s.frame += 1
-            for line in statusLines(s, elapsed: elapsed) {
+            for line in statusLines(s, elapsed: elapsed, budget: budget) {
                 text += clip(line) + "\n"
                 s.drawnLines += 1
             }
@@ -119,7 +129,7 @@ final class ProgressDisplay: RunObserver {
         if !text.isEmpty { StandardOutput.write(text) }
     }
 
-    private func statusLines(_ s: State, elapsed: Duration) -> [String] {
+    private func statusLines(_ s: State, elapsed: Duration, budget: RunManifest.BudgetState?) -> [String] {
         let spinner = Self.spinner[s.frame % Self.spinner.count]
         let failed = s.counts[.failed, default: 0] + s.counts[.timedOut, default: 0]
         let skipped = s.counts[.skipped, default: 0] + s.counts[.cancelled, default: 0]
@@ -131,6 +141,9 @@ final class ProgressDisplay: RunObserver {
                 + "  est. cost $\(String(format: "%.4f", s.costUSD))"
                 + (s.rateLimited.isEmpty ? "" : "  rate-limited \(s.rateLimited.count)"),
         ]
+        // What the caps count, earlier sessions included, on a line of its own: it would not
+        // fit beside the tokens in 80 columns.
+        if let budget { lines.append("  budget \(RunSummaryText.budget(budget))") }
         lines += barLines(s, elapsed: elapsed)
         guard !s.running.isEmpty else { return lines }
         let longest = s.running.sorted { $0.value < $1.value }

@@ -53,6 +53,7 @@ struct RunSession {
                 run.recordInterruption()
                 Foundation.exit(ExitStatus.interrupted)
             })
+        live?.follow(budget: { run.budget })
         let drawing = live.map { display in Task { await display.drawPeriodically() } }
         let summary = await execution.value
         watcher.stop()

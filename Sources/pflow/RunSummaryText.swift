@@ -45,12 +45,19 @@ struct RunSummaryText {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// `$0.0412 of $0.0500 spent, 58,000 of 400,000 tokens; stopped 25 attempts`.
+    /// `$0.0412 of $0.0500 spent, 58000 of 400000 tokens; budget_exceeded: 25 attempts not
+    /// sent`. What is spent counts what the cap counts: the reported usage and the worst case
+    /// of attempts sent but never answered (`$0.0040 of it unsettled`).
     static func budget(_ budget: RunManifest.BudgetState) -> String {
         var parts: [String] = []
-        let spent = "$" + String(format: "%.4f", budget.spentCost)
+        let unsettledCost = budget.unsettled?.cost ?? 0
+        let unsettledTokens = budget.unsettled?.tokens ?? 0
+        let spent = "$" + String(format: "%.4f", budget.spentCost + unsettledCost)
         parts.append(budget.maxCost.map { "\(spent) of $\(String(format: "%.4f", $0)) spent" } ?? "\(spent) spent")
-        if let maxTokens = budget.maxTokens { parts.append("\(budget.spentTokens) of \(maxTokens) tokens") }
+        if let maxTokens = budget.maxTokens {
+            parts.append("\(budget.spentTokens + unsettledTokens) of \(maxTokens) tokens")
+        }
+        if unsettledTokens > 0 { parts.append("$\(String(format: "%.4f", unsettledCost)) of it unsettled") }
         var line = parts.joined(separator: ", ")
         if budget.exceeded {
             line +=

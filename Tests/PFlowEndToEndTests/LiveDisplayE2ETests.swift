@@ -70,6 +70,29 @@ struct LiveDisplayE2ETests {
         }
     }
 
+    /// With a budget, every frame shows what is spent against the caps: the dollars against
+    /// `--max-cost` (tighter than the file's), the tokens against `max_tokens`.
+    @Test(.enabled(if: enabled, "util-linux script is not installed"))
+    func framesShowTheSpendAgainstTheBudget() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let capped = Self.workflow.replacingOccurrences(
+            of: "max_concurrency: 20", with: "max_concurrency: 20\nbudget: { max_cost: 5, max_tokens: 400000 }")
+        let file = try directory.file("live.yaml", contents: capped)
+        _ = try directory.file("items.txt", contents: (0..<300).map { "doc \($0)" }.joined(separator: "\n"))
+        let (exitCode, frames, summary, screen) = try await onTerminal(
+            "run \(file.path) --out runs --max-cost 0.5", cwd: directory.url)
+        #expect(exitCode == 0, "\(screen)")
+        let budgetLine = #/  budget \$0\.(\d{4}) of \$0\.5000 spent, (\d+) of 400000 tokens/#
+        let spent = frames.compactMap { frame in
+            frame.firstMatch(of: budgetLine).map { (Int($0.1) ?? 0, Int($0.2) ?? 0) }
+        }
+        #expect(spent.count >= 2, "\(screen)")
+        #expect(spent.contains { $0.0 > 0 && $0.1 > 0 }, "no frame showed any spend: \(screen)")
+        #expect(frames.allSatisfy { frame in frame.split(separator: "\n").allSatisfy { $0.count <= Self.columns } })
+        #expect(summary.contains("budget        $0."), "\(summary)")
+    }
+
     @Test(.enabled(if: enabled, "util-linux script is not installed"))
     func framesShowAProgressBarPerMapWithinTheWidth() async throws {
         let directory = try TemporaryDirectory()

@@ -27,23 +27,27 @@ import Testing
                 location: Build.here))
     }
 
-    /// A provider that holds every request at `gate`, counting arrivals.
-    static func held(at gate: Gate, arrived: Locked<Int>) -> ScriptedProvider {
+    /// An answer that reports its whole worst case (10 in, 100 out): nothing is given back
+    /// when it settles.
+    static func costly(_ request: CompletionRequest) -> CompletionResponse {
+        CompletionResponse(text: "answer from \(request.stepID)", usage: TokenUsage(inputTokens: 10, outputTokens: 100))
+    }
+
+    /// A provider that holds every request at `gate`, counting arrivals; answers report
+    /// `Self.reported` tokens, or the worst case when `costly`.
+    static func held(at gate: Gate, arrived: Locked<Int>, costly: Bool = false) -> ScriptedProvider {
         ScriptedProvider { request throws(ProviderError) in
             arrived.update { $0 += 1 }
             await gate.wait()
-            return ScriptedProvider.answer(request)
+            return costly ? Self.costly(request) : ScriptedProvider.answer(request)
         }
     }
 
-    /// Opens `gate` once each of `branches` steps has reached the provider or been refused,
-    /// so every reservation is decided while the admitted attempts are all still held.
-    static func open(_ gate: Gate, whenSettled branches: Int, arrived: Locked<Int>, test: TestRun) -> Task<Void, Error>
-    {
+    /// Opens `gate` once `count` attempts have reached the provider, so that all of them
+    /// are held, their reservations in flight, while the others decide.
+    static func open(_ gate: Gate, whenArrived count: Int, arrived: Locked<Int>) -> Task<Void, Error> {
         Task {
-            while arrived.value + test.recorder.all.filter({ $0.kind == .stepFinished }).count < branches {
-                try await Task.sleep(for: .milliseconds(5))
-            }
+            while arrived.value < count { try await Task.sleep(for: .milliseconds(5)) }
             gate.open()
         }
     }
@@ -56,19 +60,35 @@ import Testing
         return workflow
     }
 
-    /// Forty attempts at once, held at a gate, against a budget that affords fifteen worst
-    /// cases: exactly fifteen reach the server, the rest fail as `budget_exceeded` without
-    /// being sent, and the spend stays under the cap.
-    @Test func concurrentAttemptsNeverOverrunTheBudget() async throws {
+    /// The cap of the gated tests: fifteen worst cases.
+    static let fifteenWorstCases = Double(15 * worstCase) / 1_000_000
+
+    /// Forty branches at once against `fifteenWorstCases`, the first fifteen to reach the
+    /// provider held there until all fifteen have (so every admission is decided while
+    /// their reservations are in flight).
+    static func fortyAtOnce(costly: Bool, minSuccess: SuccessPolicy = .all) async throws
+        -> (summary: RunSummary, run: WorkflowRun, provider: ScriptedProvider, test: TestRun)
+    {
         let gate = Gate()
         let arrived = Locked(0)
-        let provider = Self.held(at: gate, arrived: arrived)
-        let cap = Double(15 * Self.worstCase) / 1_000_000
+        let provider = held(at: gate, arrived: arrived, costly: costly)
         let test = TestRun()
-        let opener = Self.open(gate, whenSettled: 40, arrived: arrived, test: test)
+        let opener = open(gate, whenArrived: 15, arrived: arrived)
         let (summary, run) = try await test.run(
-            Self.workflow([Self.fan(count: 40)], maxCost: cap), providers: ["mock": provider])
+            workflow([fan(count: 40, minSuccess: minSuccess)], maxCost: fifteenWorstCases),
+            providers: ["mock": provider])
         try await opener.value
+        return (summary, run, provider, test)
+    }
+
+    /// Forty attempts at once, held at a gate, against a budget that affords fifteen worst
+    /// cases, each answer reporting its worst case: fifteen reach the server and are held
+    /// there; the other 25 wait while those are in flight (beside what is spent they would
+    /// fit) and are refused, unsent, once the spend leaves no room. The spend stays under
+    /// the cap.
+    @Test func concurrentAttemptsNeverOverrunTheBudget() async throws {
+        let (summary, run, provider, test) = try await Self.fortyAtOnce(costly: true)
+        let cap = Self.fifteenWorstCases
 
         #expect(provider.requests.count == 15)
         #expect(provider.peakInFlight == 15)
@@ -77,15 +97,32 @@ import Testing
         let budget = try #require(manifest.budget)
         #expect(budget.exceeded && budget.refusedAttempts == 25)
         #expect(budget.maxCost == cap)
-        #expect(budget.spentTokens == 15 * Self.reported && budget.reservedTokens == 0)
+        #expect(budget.spentTokens == 15 * Self.worstCase && budget.reservedTokens == 0)
         #expect(budget.spentCost <= cap)
         let refused = manifest.steps.filter { $0.status == .failed }
         #expect(refused.count == 25)
         #expect(refused.allSatisfy { $0.attempts == 0 })
         let record = try test.record(run, step: try #require(refused.first?.id))
         #expect(record.error?.kind == "budget_exceeded")
-        #expect(record.error?.message.hasPrefix("not sent: its worst case ($0.00011, 110 tokens) does not fit") == true)
+        #expect(
+            record.error?.message
+                == "not sent: its worst case ($0.00011, 110 tokens) does not fit in the budget of the run "
+                + "(max_cost $0.00165 with $0.00165 spent)")
         #expect(summary.budget == budget)
+    }
+
+    /// The same forty against the same cap, but each answer reports 15 tokens: the 25 that
+    /// did not fit beside the fifteen in flight wait for them to settle instead of failing,
+    /// and every branch is sent, never more than fifteen at once.
+    @Test func anAttemptWaitsForReservationsInFlight() async throws {
+        let (summary, run, provider, test) = try await Self.fortyAtOnce(costly: false)
+
+        #expect(summary.status == .succeeded)
+        #expect(provider.requests.count == 40)
+        #expect(provider.peakInFlight == 15)
+        let budget = try #require(try test.manifest(run).budget)
+        #expect(!budget.exceeded && budget.refusedAttempts == 0)
+        #expect(budget.spentTokens == 40 * Self.reported && budget.reservedTokens == 0)
     }
 
     /// Sequential attempts reconcile: each worst case is released for the reported usage,
@@ -105,15 +142,7 @@ import Testing
     }
 
     @Test func minSuccessAbsorbsRefusedBranches() async throws {
-        let test = TestRun()
-        let cap = Double(15 * Self.worstCase) / 1_000_000
-        let gate = Gate()
-        let arrived = Locked(0)
-        let provider = Self.held(at: gate, arrived: arrived)
-        let opener = Self.open(gate, whenSettled: 40, arrived: arrived, test: test)
-        let (summary, run) = try await test.run(
-            Self.workflow([Self.fan(count: 40, minSuccess: .count(10))], maxCost: cap), providers: ["mock": provider])
-        try await opener.value
+        let (summary, run, provider, test) = try await Self.fortyAtOnce(costly: true, minSuccess: .count(10))
         #expect(summary.status == .succeeded)
         #expect(provider.requests.count == 15)
         #expect(try test.manifest(run).budget?.exceeded == true)
@@ -126,26 +155,87 @@ import Testing
         let gate = Gate()
         let arrived = Locked(0)
         let blockCap = Budget(maxTokens: 3 * Self.worstCase, location: Build.here)
-        let opener = Self.open(gate, whenSettled: 5, arrived: arrived, test: test)
+        let opener = Self.open(gate, whenArrived: 3, arrived: arrived)
         let (summary, run) = try await test.run(
             Self.workflow([Self.fan(count: 5, minSuccess: .count(3), budget: blockCap)], maxTokens: 100_000),
-            providers: ["mock": Self.held(at: gate, arrived: arrived)])
+            providers: ["mock": Self.held(at: gate, arrived: arrived, costly: true)])
         try await opener.value
         #expect(summary.status == .succeeded)
         #expect(arrived.value == 3)
-        let budget = try #require(try test.manifest(run).budget)
-        #expect(budget.maxTokens == 100_000 && budget.spentTokens == 3 * Self.reported)
+        let manifest = try test.manifest(run)
+        let budget = try #require(manifest.budget)
+        #expect(budget.maxTokens == 100_000 && budget.spentTokens == 3 * Self.worstCase)
         #expect(budget.exceeded && budget.refusedAttempts == 2)
-        let refused = try #require(try test.manifest(run).steps.first { $0.status == .failed })
-        #expect(
-            refused.error?.contains("the budget of block 'fan' (max_tokens 330 with 0 spent and 330 reserved)") == true)
+        #expect(budget.blocks?["fan"]?.spentTokens == 3 * Self.worstCase)
+        let refused = try #require(manifest.steps.first { $0.status == .failed })
+        #expect(refused.error?.contains("the budget of block 'fan' (max_tokens 330 with 330 spent)") == true)
+    }
+
+    /// An attempt that times out got no answer, but the server may still bill it: it is
+    /// charged its whole reservation as unsettled spend, which the cap counts. Two branches
+    /// against a cap of one and a half worst cases: one is sent and hangs, the other waits
+    /// for it, and is refused once the timeout leaves its charge in place.
+    @Test func aTimedOutAttemptIsChargedItsReservation() async throws {
+        let clock = ManualClock()
+        let test = TestRun()
+        let hanging = ScriptedProvider { _ throws(ProviderError) in try await ScriptedProvider.hang() }
+        let step = Build.stepSpec("fan", "Vote.", timeout: .seconds(5), retries: 0)
+        let fan = StepNode.parallel(
+            ParallelSpec(
+                id: "fan", branches: .repeat(count: 2, step: step), policy: BlockPolicy(minSuccess: .all),
+                location: Build.here))
+        let cap = Double(Self.worstCase * 3 / 2) / 1_000_000
+        let running = Task {
+            try await test.run(Self.workflow([fan], maxCost: cap), providers: ["mock": hanging], clock: clock)
+        }
+        try await clock.pass(.seconds(5))
+        let (summary, run) = try await running.value
+        #expect(summary.status == .failed)
+        #expect(hanging.requests.count == 1)
+        let manifest = try test.manifest(run)
+        let budget = try #require(manifest.budget)
+        #expect(budget.spentTokens == 0 && budget.reservedTokens == 0)
+        #expect(budget.unsettled?.tokens == Self.worstCase && budget.unsettled?.cost == 0.00011)
+        #expect(budget.exceeded && budget.refusedAttempts == 1)
+        let refused = try #require(manifest.steps.first { $0.status == .failed })
+        #expect(manifest.steps.filter { $0.status == .timedOut }.count == 1)
+        let record = try test.record(run, step: refused.id)
+        #expect(record.error?.kind == "budget_exceeded")
+        #expect(record.error?.message.hasSuffix("(max_cost $0.000165 with $0 spent and $0.00011 unsettled)") == true)
+    }
+
+    /// A block's deadline cancels two branches: the one whose request was sent keeps its
+    /// reservation as unsettled spend; the one still waiting for the provider's rate (one
+    /// request a second) was never sent and is charged nothing.
+    @Test func aCancelledAttemptIsChargedOnlyIfItWasSent() async throws {
+        let clock = ManualClock()
+        let test = TestRun()
+        let hanging = ScriptedProvider { _ throws(ProviderError) in try await ScriptedProvider.hang() }
+        var provider = Self.priced()
+        provider.requestsPerMinute = 60
+        let fan = StepNode.parallel(
+            ParallelSpec(
+                id: "fan", branches: .repeat(count: 2, step: Build.stepSpec("fan", "Vote.")),
+                policy: BlockPolicy(timeout: .milliseconds(500)), location: Build.here))
+        var workflow = Build.workflow([fan], providers: [provider], defaults: StepDefaults(maxTokens: 100))
+        workflow.budget = Budget(maxTokens: 1000, location: Build.here)
+        let running = Task { try await test.run(workflow, providers: ["mock": hanging], clock: clock) }
+        try await clock.sleeping(for: .seconds(1))
+        try await clock.pass(.milliseconds(500))
+        let (summary, run) = try await running.value
+        #expect(summary.status == .failed)
+        #expect(hanging.requests.count == 1)
+        let budget = try #require(try test.manifest(run).budget)
+        #expect(budget.unsettled?.tokens == Self.worstCase)
+        #expect(budget.spentTokens == 0 && budget.reservedTokens == 0 && budget.refusedAttempts == 0)
     }
 
     @Test func aTokenCapRefusesWithoutPrices() async throws {
         let test = TestRun()
         var workflow = Build.workflow([Self.fan(count: 3)], defaults: StepDefaults(maxTokens: 100))
         workflow.budget = Budget(maxTokens: 2 * Self.worstCase, location: Build.here)
-        let (summary, run) = try await test.run(workflow, providers: ["mock": ScriptedProvider.succeeding])
+        let provider = ScriptedProvider { request throws(ProviderError) in Self.costly(request) }
+        let (summary, run) = try await test.run(workflow, providers: ["mock": provider])
         #expect(summary.status == .failed)
         let budget = try #require(try test.manifest(run).budget)
         #expect(budget.maxCost == nil && budget.maxTokens == 2 * Self.worstCase)
@@ -185,6 +275,39 @@ import Testing
         let budget = try #require(summary.budget)
         #expect(budget.maxCost == 1 && budget.spentTokens == 6 * BudgetTests.reported)
         #expect(!budget.exceeded)
+    }
+
+    /// A block's budget covers the whole run too: what its branches spent before the
+    /// resume still counts, so a branch the block could not afford is not sent after it.
+    @Test func aBlockBudgetCarriesItsSpendAcrossResume() async throws {
+        let test = TestRun()
+        let blockCap = Budget(maxTokens: 2 * BudgetTests.worstCase, location: Build.here)
+        let steps = [Build.step("first", "Vote."), BudgetTests.fan(count: 4, budget: blockCap)]
+        let compiled = try BudgetTests.workflow(steps).absolute(in: test.scratch).compiled()
+        let costly = ScriptedProvider { request throws(ProviderError) in BudgetTests.costly(request) }
+        let firstSummary = await Self.run(
+            try WorkflowRun.prepare(
+                RunRequest(
+                    workflow: compiled, outputRoot: test.scratch.path + "/runs", environment: [:],
+                    workingDirectory: test.scratch.path, providerOverrides: ["mock": costly])))
+        #expect(firstSummary.status == .failed)
+        #expect(costly.requests.count == 3)
+        #expect(firstSummary.budget?.blocks?["fan"]?.spentTokens == 2 * BudgetTests.worstCase)
+
+        let second = ScriptedProvider.succeeding
+        let resumed = try WorkflowRun.resume(
+            RunRequest(
+                workflow: compiled, environment: [:], workingDirectory: test.scratch.path,
+                providerOverrides: ["mock": second]),
+            from: try PriorRun.load(firstSummary.directory), options: ResumeOptions())
+        let summary = await resumed.execute()
+        // The two refused branches are tried again and refused again, unsent: the block's
+        // 220 tokens were spent in the first session.
+        #expect(second.requests.isEmpty)
+        let budget = try #require(summary.budget)
+        #expect(budget.blocks?["fan"]?.spentTokens == 2 * BudgetTests.worstCase)
+        #expect(budget.spentTokens == 3 * BudgetTests.worstCase)
+        #expect(budget.refusedAttempts == 2)
     }
 
     private static func run(_ run: WorkflowRun) async -> RunSummary { await run.execute() }

@@ -11,11 +11,14 @@ public struct MockProvider: LLMProvider {
     public let name: String
     public let settings: ProviderSpec.MockSettings
     private let clock: RunClock
+    /// Shared by every copy: the limits hold across all the provider's requests.
+    private let serverLimiter: MockServerLimiter?
 
     public init(name: String, settings: ProviderSpec.MockSettings, clock: RunClock = .continuous) {
         self.name = name
         self.settings = settings
         self.clock = clock
+        serverLimiter = MockServerLimiter(settings.serverLimits, clock: clock)
     }
 
     public func complete(_ request: CompletionRequest) async throws(ProviderError) -> CompletionResponse {
@@ -25,6 +28,17 @@ public struct MockProvider: LLMProvider {
         let timeoutDraw = random.nextUnit()
         let jitterDraw = random.nextUnit()
 
+        // Counted as pflow-mock-server counts it: about four bytes a token, plus the most
+        // the answer may use.
+        let inputCharacters = request.prompt.utf8.count + (request.system?.utf8.count ?? 0)
+        var rateLimit: RateLimitStatus?
+        if let serverLimiter {
+            let tokens = Self.tokens(forCharacters: inputCharacters) + request.maxTokens
+            switch serverLimiter.admit(model: request.model, tokens: tokens, provider: name) {
+            case .success(let status): rateLimit = status
+            case .failure(let refusal): throw refusal
+            }
+        }
         if timeoutDraw < settings.timeoutRate {
             // Hang like a stalled server until the engine's deadline cancels us.
             while true {
@@ -43,11 +57,12 @@ public struct MockProvider: LLMProvider {
         case .text: text = Self.text(for: request)
         case .json(let schema): text = Self.json(for: request, schema: schema, seed: settings.seed).compactText
         }
-        let inputCharacters = request.prompt.utf8.count + (request.system?.utf8.count ?? 0)
         let usage = TokenUsage(
             inputTokens: Self.tokens(forCharacters: inputCharacters),
             outputTokens: Self.tokens(forCharacters: text.utf8.count))
-        return CompletionResponse(text: text, usage: usage, model: request.model)
+        var response = CompletionResponse(text: text, usage: usage, model: request.model)
+        response.rateLimit = rateLimit
+        return response
     }
 
     private static let cancelled = ProviderError(.cancelled, "cancelled")

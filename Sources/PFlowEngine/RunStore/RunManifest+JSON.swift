@@ -67,8 +67,23 @@ extension RunManifest {
                 json.add("reserved_tokens", budget.reservedTokens)
                 json.add("spent_cost", budget.spentCost)
                 json.add("spent_tokens", budget.spentTokens)
+                json.add(unsettled: budget.unsettled)
                 json.add("refused_attempts", budget.refusedAttempts)
                 json.add("exceeded", budget.exceeded)
+                if let blocks = budget.blocks {
+                    json.beginObject("blocks")
+                    for id in blocks.keys.sorted() {
+                        guard let block = blocks[id] else { continue }
+                        json.beginObject(id)
+                        json.add("max_cost", block.maxCost)
+                        json.add("max_tokens", block.maxTokens)
+                        json.add("spent_cost", block.spentCost)
+                        json.add("spent_tokens", block.spentTokens)
+                        json.add(unsettled: block.unsettled)
+                        json.endObject()
+                    }
+                    json.endObject()
+                }
                 json.endObject()
             }
             json.beginObject("totals")
@@ -122,5 +137,15 @@ extension RunManifest.StepEntry {
             json.add("duration_seconds", durationSeconds)
             json.add("error", error)
         }
+    }
+}
+
+extension JSONWriter {
+    fileprivate mutating func add(unsettled: RunManifest.SpendFigure?) {
+        guard let unsettled else { return }
+        beginObject("unsettled")
+        add("cost", unsettled.cost)
+        add("tokens", unsettled.tokens)
+        endObject()
     }
 }

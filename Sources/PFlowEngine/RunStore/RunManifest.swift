@@ -94,15 +94,21 @@ public struct RunManifest: Sendable, Codable {
         public var maxTokens: Int?
         public var reservedCost: Double
         public var reservedTokens: Int
+        /// What the servers reported.
         public var spentCost: Double
         public var spentTokens: Int
+        /// Attempts sent but never answered (timed out, cancelled), charged their worst case:
+        /// the server may bill them, and the cap counts them. Nil in runs written before it.
+        public var unsettled: SpendFigure?
         /// Attempts not sent because they did not fit in a budget (the run's or a block's).
         public var refusedAttempts: Int
         /// A budget stopped work: some attempt was refused.
         public var exceeded: Bool
+        /// Each block budget's spend, by block id, which `pflow resume` carries on.
+        public var blocks: [String: BlockBudget]?
 
         enum CodingKeys: String, CodingKey {
-            case exceeded
+            case exceeded, unsettled, blocks
             case maxCost = "max_cost"
             case maxTokens = "max_tokens"
             case reservedCost = "reserved_cost"
@@ -110,6 +116,29 @@ public struct RunManifest: Sendable, Codable {
             case spentCost = "spent_cost"
             case spentTokens = "spent_tokens"
             case refusedAttempts = "refused_attempts"
+        }
+    }
+
+    /// Dollars and tokens, as run.json writes a part of a budget's spend.
+    public struct SpendFigure: Sendable, Codable, Hashable {
+        public var cost: Double
+        public var tokens: Int
+    }
+
+    /// A `parallel` or `map` block's budget: its caps and what the run spent in it.
+    public struct BlockBudget: Sendable, Codable, Hashable {
+        public var maxCost: Double?
+        public var maxTokens: Int?
+        public var spentCost: Double
+        public var spentTokens: Int
+        public var unsettled: SpendFigure?
+
+        enum CodingKeys: String, CodingKey {
+            case unsettled
+            case maxCost = "max_cost"
+            case maxTokens = "max_tokens"
+            case spentCost = "spent_cost"
+            case spentTokens = "spent_tokens"
         }
     }
 

@@ -89,9 +89,7 @@ extension NodeExecutor {
     ) async -> NodeOutcome {
         let blockScope = ExecutionScope(
             parent: scope, limit: policy.maxConcurrency.map { AsyncSemaphore(permits: $0) },
-            budget: policy.budget.flatMap { budget in
-                budgets?.open("block '\(id)'", maxCost: budget.maxCost, maxTokens: budget.maxTokens)
-            })
+            budget: openBudget(policy.budget, block: id))
         var tracker = SuccessTracker(total: ids.count, policy: policy.minSuccess)
         journal.registerBlock(id, kind: kind, branches: ids.count, required: tracker.required)
         journal.updateBlock(id) { $0.status = .running }

@@ -7,6 +7,14 @@ extension NodeExecutor {
         case failure(ProviderError)
         case deadlinePassed
         case cancelled
+
+        /// Sent, but ended before any answer came.
+        var wasUnanswered: Bool {
+            switch self {
+            case .deadlinePassed, .cancelled: true
+            case .success, .failure: false
+            }
+        }
     }
 
     /// The model name a step's requests carry.
@@ -97,7 +105,11 @@ extension NodeExecutor {
         do { held = try await acquireSlots(scope: scope, provider: run.provider) } catch {
             return run.stop(scope.cancelledStatus)
         }
-        guard var pending = prepareAttempt(run, scope: scope) else {
+        guard var pending = prepareAttempt(run) else {
+            release(held)
+            return false
+        }
+        guard await admit(&pending, in: run, scope: scope) else {
             release(held)
             return false
         }
@@ -119,9 +131,27 @@ extension NodeExecutor {
         return recordAttempt(result, of: pending, in: run, scope: scope)
     }
 
-    /// Renders the prompt (once), builds the request and reserves its worst case in the
-    /// budgets; nil when the step cannot be sent and has failed.
-    private func prepareAttempt(_ run: StepRun, scope: ExecutionScope) -> PendingAttempt? {
+    /// Waits until the budgets hold the attempt's worst case, for its reservation; false
+    /// when they refuse it (the step has failed, `budget_exceeded`) or the wait is cancelled.
+    private func admit(_ pending: inout PendingAttempt, in run: StepRun, scope: ExecutionScope) async -> Bool {
+        let admission: Result<BudgetLedger.Reservation?, BudgetLedger.Refusal>
+        do { admission = try await reserveBudget(pending.worstCase, scope: scope) } catch {
+            return run.stop(scope.cancelledStatus)
+        }
+        switch admission {
+        case .success(let reservation):
+            pending.reservation = reservation
+            return true
+        case .failure(let refusal):
+            run.record.error = StepRecord.Failure(
+                kind: ProviderError.Kind.budgetExceeded.rawValue, message: refusal.message, retryable: false)
+            return run.stop(.failed)
+        }
+    }
+
+    /// Renders the prompt (once), builds the request and prices its worst case; nil when
+    /// the prompt cannot be rendered and the step has failed.
+    private func prepareAttempt(_ run: StepRun) -> PendingAttempt? {
         let id = run.step.id
         if run.record.prompt == nil {
             do {
@@ -141,18 +171,10 @@ extension NodeExecutor {
             stepID: id, attempt: number)
         request.answerFormat = run.answerFormat
         request.turns = run.turns
-        let worstCase = BudgetCharge(worstCaseOf: request, price: run.provider.spec.price)
-        switch reserveBudget(worstCase, scope: scope) {
-        case .success(let reservation):
-            return PendingAttempt(
-                request: request, span: "\(id)#\(number)", worstCase: worstCase, reservation: reservation,
-                repairSent: run.repairing ? run.turns.last?.text : nil)
-        case .failure(let refusal):
-            run.record.error = StepRecord.Failure(
-                kind: ProviderError.Kind.budgetExceeded.rawValue, message: refusal.message, retryable: false)
-            run.status = .failed
-            return nil
-        }
+        return PendingAttempt(
+            request: request, span: "\(id)#\(number)",
+            worstCase: BudgetCharge(worstCaseOf: request, price: run.provider.spec.price),
+            repairSent: run.repairing ? run.turns.last?.text : nil)
     }
 
     /// Records what an attempt brought back, settles its budget and rate, and decides
@@ -190,7 +212,8 @@ extension NodeExecutor {
         let duration = clock.now() - pending.started
         // A failed answer (empty, cut off) was still billed.
         let usage = run.response?.usage ?? failure?.usage
-        settleBudget(pending.reservation, usage: usage, price: run.provider.spec.price)
+        settleBudget(
+            pending.reservation, usage: usage, price: run.provider.spec.price, unanswered: result.wasUnanswered)
         run.provider.rateLimiter.observe(response: run.response, failure: failure, reserved: pending.worstCase.tokens)
         let number = pending.request.attempt
         run.record.attempts.append(
@@ -499,7 +522,8 @@ private struct PendingAttempt {
     var request: CompletionRequest
     var span: String
     var worstCase: BudgetCharge
-    var reservation: BudgetLedger.Reservation?
+    /// Held from the budget's admission until the answer settles it.
+    var reservation: BudgetLedger.Reservation? = nil
     /// The repair turn this attempt sends, for its record.
     var repairSent: String?
     var rateLimitWait = Duration.zero

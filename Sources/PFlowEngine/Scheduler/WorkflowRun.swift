@@ -113,15 +113,20 @@ public final class WorkflowRun: Sendable {
                     forced: setup.sha256 != earlier.workflow.sha256)
             ]
         let plan = ResumePlan(prior: prior, onlyFailed: options.onlyFailed, workflow: request.workflow)
-        // The cap covers the whole run: what earlier sessions spent counts against it.
+        // The caps cover the whole run: what earlier sessions spent counts against them, the
+        // run's and each block's alike, from the one place that records both, run.json's
+        // budget (step records miss what unanswered attempts were charged).
         let spent =
             earlier.budget.map { BudgetCharge(cost: $0.spentCost, tokens: $0.spentTokens) }
             ?? BudgetCharge(
                 cost: earlier.totals.costUSD, tokens: earlier.totals.inputTokens + earlier.totals.outputTokens)
+        let runBudget = RunBudget(
+            maxCost: request.maxCost ?? request.workflow.budget?.maxCost, spent: spent,
+            unsettled: earlier.budget?.unsettled.map(BudgetCharge.init) ?? .zero,
+            blocks: earlier.budget?.blocks ?? [:])
         return try assemble(
             request, setup: setup, manifest: manifest, directory: directory, log: log, lock: lock, resume: plan,
-            runBudget: RunBudget(maxCost: request.maxCost ?? request.workflow.budget?.maxCost, spent: spent),
-            clock: runClock, jitter: jitter, observer: observer)
+            runBudget: runBudget, clock: runClock, jitter: jitter, observer: observer)
     }
 
     /// What a fresh and a resumed run check and build the same way, before any folder is touched.
@@ -165,6 +170,9 @@ public final class WorkflowRun: Sendable {
     private struct RunBudget {
         var maxCost: Double?
         var spent: BudgetCharge
+        var unsettled = BudgetCharge.zero
+        /// What earlier sessions spent in each block's budget.
+        var blocks: [String: RunManifest.BlockBudget] = [:]
     }
 
     private static func assemble(
@@ -201,10 +209,11 @@ public final class WorkflowRun: Sendable {
                 ? request.networkConcurrencyCeiling.map { AsyncSemaphore(permits: $0) } : nil)
         executor.resume = resume
         if workflow.hasBudget || runBudget.maxCost != nil {
-            let budgets = BudgetLedger()
+            let budgets = BudgetLedger(carried: runBudget.blocks)
             executor.budgets = budgets
-            executor.runBudget = budgets.open(
-                "the run", maxCost: runBudget.maxCost, maxTokens: workflow.budget?.maxTokens, spent: runBudget.spent)
+            executor.runBudget = budgets.openRun(
+                maxCost: runBudget.maxCost, maxTokens: workflow.budget?.maxTokens, spent: runBudget.spent,
+                unsettled: runBudget.unsettled)
             executor.recordBudget()
         }
         register(workflow.steps, in: journal, executor: executor)
@@ -244,6 +253,10 @@ public final class WorkflowRun: Sendable {
         }
         return finish(outcome, interrupted: Task.isCancelled)
     }
+
+    /// The run's budget as it stands (caps, what earlier sessions and this one spent), for a
+    /// live display; nil when the run has none.
+    public var budget: RunManifest.BudgetState? { executor.budgetState }
 
     /// Records the run as interrupted and writes run.json and the event log now, from any
     /// thread: for a second SIGINT, just before the process exits.

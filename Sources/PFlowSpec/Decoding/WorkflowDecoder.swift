@@ -25,8 +25,9 @@ struct WorkflowDecoder {
     static let providerKeys = [
         "kind", "model", "base_url", "api_key_env", "headers", "max_concurrency", "requests_per_minute", "price",
         "latency", "jitter", "failure_rate", "timeout_rate", "seed", "allow_insecure", "transport", "ca_file",
-        "max_tokens_field", "structured_outputs", "tokens_per_minute",
+        "max_tokens_field", "structured_outputs", "tokens_per_minute", "server_limits",
     ]
+    static let serverLimitKeys = ["requests_per_minute", "tokens_per_minute"]
     static let defaultsKeys = [
         "provider", "model", "timeout", "retries", "backoff", "on_timeout", "max_tokens", "temperature", "system",
         "reasoning_effort", "thinking", "on_truncated",
@@ -164,12 +165,37 @@ struct WorkflowDecoder {
                 jitter: duration(f, "jitter", allowZero: true) ?? .zero,
                 failureRate: double(f, "failure_rate", in: 0...1) ?? 0,
                 timeoutRate: double(f, "timeout_rate", in: 0...1) ?? 0,
-                seed: int(f, "seed", atLeast: 0).map(UInt64.init) ?? 0)
+                seed: int(f, "seed", atLeast: 0).map(UInt64.init) ?? 0,
+                serverLimits: serverLimits(f, provider: provider))
             return provider
         }
     }
 
     private typealias MockSettings = ProviderSpec.MockSettings
+
+    /// `server_limits`: only a mock has a server of its own to limit.
+    private mutating func serverLimits(_ f: MappingFields, provider: ProviderSpec) -> ProviderSpec.ServerLimits? {
+        guard let node = f["server_limits"] else { return nil }
+        if provider.kind != .mock, let key = f.keyNode("server_limits") {
+            report(
+                .error(
+                    "'server_limits' is for mock providers; provider '\(provider.name)' is kind "
+                        + "\(provider.kind.rawValue), whose server sets its own limits",
+                    at: location(key),
+                    notes: ["to limit what pflow sends, use 'requests_per_minute' and 'tokens_per_minute'"]))
+            return nil
+        }
+        guard let limits = fields(node, owner: "'server_limits'", allowed: Self.serverLimitKeys) else { return nil }
+        let parsed = ProviderSpec.ServerLimits(
+            requestsPerMinute: int(limits, "requests_per_minute", atLeast: 1),
+            tokensPerMinute: int(limits, "tokens_per_minute", atLeast: 1))
+        if !limits.has("requests_per_minute") && !limits.has("tokens_per_minute") {
+            report(
+                .error(
+                    "'server_limits' needs 'requests_per_minute', 'tokens_per_minute' or both", at: location(node)))
+        }
+        return parsed == ProviderSpec.ServerLimits() ? nil : parsed
+    }
 
     private mutating func headers(_ node: YAMLNode?) -> [String: String] {
         guard let node else { return [:] }

@@ -39,6 +39,18 @@ public struct ProviderSpec: Sendable, Hashable {
         case maxCompletionTokens = "max_completion_tokens"
     }
 
+    /// The limits a mock provider enforces as a server would (`server_limits`), so that the
+    /// engine's rate-limit handling can be rehearsed offline.
+    public struct ServerLimits: Sendable, Hashable {
+        public var requestsPerMinute: Int?
+        public var tokensPerMinute: Int?
+
+        public init(requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil) {
+            self.requestsPerMinute = requestsPerMinute
+            self.tokensPerMinute = tokensPerMinute
+        }
+    }
+
     /// The mock's knobs. Randomness comes from `seed`, so a run is reproducible.
     public struct MockSettings: Sendable, Hashable {
         public var latency: Duration
@@ -49,11 +61,14 @@ public struct ProviderSpec: Sendable, Hashable {
         /// Fraction 0...1 of attempts that hang until the step's timeout.
         public var timeoutRate: Double
         public var seed: UInt64
+        /// Answer over these limits with a 429, as a server would.
+        public var serverLimits: ServerLimits?
 
         public init(
             latency: Duration = .zero, jitter: Duration = .zero, failureRate: Double = 0, timeoutRate: Double = 0,
-            seed: UInt64 = 0
+            seed: UInt64 = 0, serverLimits: ServerLimits? = nil
         ) {
+            self.serverLimits = serverLimits
             self.latency = latency
             self.jitter = jitter
             self.failureRate = failureRate
