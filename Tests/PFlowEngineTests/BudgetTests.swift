@@ -175,6 +175,31 @@ import Testing
     /// charged its whole reservation as unsettled spend, which the cap counts. Two branches
     /// against a cap of one and a half worst cases: one is sent and hangs, the other waits
     /// for it, and is refused once the timeout leaves its charge in place.
+    /// An attempt that waited for another's reservation to settle records how long (the
+    /// report draws it: `ReportHTMLTests`).
+    @Test func aBudgetWaitIsRecordedWithTheAttempt() async throws {
+        let clock = ManualClock()
+        let test = TestRun()
+        let slow = ScriptedProvider { request throws(ProviderError) in
+            try? await clock.sleep(for: .seconds(3))
+            return ScriptedProvider.answer(request)
+        }
+        let fan = StepNode.parallel(
+            ParallelSpec(
+                id: "fan", branches: .repeat(count: 2, step: Build.stepSpec("fan", "Vote.", timeout: .seconds(60))),
+                policy: BlockPolicy(minSuccess: .all), location: Build.here))
+        // One worst case fits at a time; beside the first answer's usage, the second does.
+        let cap = Double(Self.worstCase * 3 / 2) / 1_000_000
+        let running = Task {
+            try await test.run(Self.workflow([fan], maxCost: cap), providers: ["mock": slow], clock: clock)
+        }
+        try await clock.pass(.seconds(3), .seconds(3))
+        let (summary, run) = try await running.value
+        #expect(summary.status == .succeeded)
+        let waits = try ["fan.0", "fan.1"].map { try test.record(run, step: $0).attempts.first?.budgetWaitSeconds }
+        #expect(waits.compactMap { $0 } == [3])
+    }
+
     @Test func aTimedOutAttemptIsChargedItsReservation() async throws {
         let clock = ManualClock()
         let test = TestRun()

@@ -5,7 +5,7 @@ import Testing
 
 /// The HTML report of a small hand-written run directory (Tests/Fixtures/report): brief →
 /// a parallel block with a 429 then success, a timeout then success, and a cancelled
-/// straggler → synthesis, which waited for a slot, then for requests_per_minute.
+/// straggler → synthesis, which waited for a slot, for the budget, then for requests_per_minute.
 @Suite("HTML report")
 struct ReportHTMLTests {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -41,7 +41,9 @@ struct ReportHTMLTests {
         #expect(kinds("financials") == ["queued", "rate-limited", "backoff", "succeeded"])
         #expect(kinds("press") == ["timed-out", "backoff", "succeeded"])
         #expect(kinds("leadership") == ["cancelled"])
-        #expect(kinds("synthesis") == ["queued", "rate-wait", "succeeded"])
+        #expect(kinds("synthesis") == ["queued", "budget-wait", "rate-wait", "succeeded"])
+        let synthesis = timeline.steps.first { $0.entry.id == "synthesis" }!.segments
+        #expect(synthesis.map(\.start) == [4.5, 4.55, 4.6, 4.8])
         let financials = timeline.steps.first { $0.entry.id == "financials" }!.segments
         #expect(financials.map(\.start) == [1.0, 1.5, 2.0, 3.0])
         #expect(financials.map(\.end) == [1.5, 2.0, 3.0, 4.5])
@@ -53,6 +55,7 @@ struct ReportHTMLTests {
         #expect(html.contains("class=\"attempt attempt-timed-out\""))
         #expect(html.contains("<rect class=\"seg seg-backoff\""))
         #expect(html.contains("<rect class=\"seg seg-queued\""))
+        #expect(html.contains("<rect class=\"seg seg-budget-wait\""))
     }
 
     @Test func blockPolicyOutcomeAndStragglers() throws {

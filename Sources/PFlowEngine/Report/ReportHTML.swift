@@ -464,7 +464,7 @@ struct ReportHTML {
         .scroll{overflow-x:auto}svg text{font:11px system-ui,sans-serif;fill:#333}text.group{font-weight:700}text.small{fill:#777}
         text.tick{fill:#888;font-size:10px}line.tick{stroke:#eef0f2}
         .seg-succeeded{fill:#2e9e4f}.seg-failed{fill:#d64541}.seg-rate-limited{fill:#8e44ad}.seg-timed-out{fill:#e8890c}
-        .seg-cancelled{fill:#95a5a6}.seg-queued{fill:#f6e3a1}.seg-rate-wait{fill:#f4b6d2}.seg-backoff{fill:#cfd6de}
+        .seg-cancelled{fill:#95a5a6}.seg-queued{fill:#f6e3a1}.seg-budget-wait{fill:#d5c4ee}.seg-rate-wait{fill:#f4b6d2}.seg-backoff{fill:#cfd6de}
         rect.on-critical{stroke:#b35c00;stroke-width:2}
         circle.marker{fill:#b8bec5}circle.status-cancelled{fill:#95a5a6}circle.status-failed{fill:#d64541}
         .attempt{display:inline-block;font-size:11px;padding:0 5px;border-radius:3px;color:#fff;margin:1px}

@@ -7,6 +7,8 @@ struct ReportTimeline: Sendable {
     enum SegmentKind: String, Sendable, CaseIterable {
         /// Waiting for a concurrency slot (the run's, a block's or the provider's).
         case queued
+        /// Waiting, slots in hand, for other attempts' budget reservations to settle.
+        case budgetWait = "budget-wait"
         /// Waiting for the provider's `requests_per_minute`, slot in hand.
         case rateWait = "rate-wait"
         /// The backoff (or Retry-After) sleep between two attempts.
@@ -18,11 +20,12 @@ struct ReportTimeline: Sendable {
         case timedOut = "timed-out"
         case cancelled
 
-        var isRequest: Bool { self != .queued && self != .backoff && self != .rateWait }
+        var isRequest: Bool { self != .queued && self != .backoff && self != .rateWait && self != .budgetWait }
 
         var label: String {
             switch self {
             case .queued: "waiting for a concurrency slot"
+            case .budgetWait: "waiting for the budget"
             case .rateWait: "waiting for requests_per_minute"
             case .backoff: "backoff before a retry"
             case .succeeded: "request succeeded"
@@ -85,10 +88,17 @@ struct ReportTimeline: Sendable {
                             Segment(kind: .backoff, start: waitStart, end: backoffEnd, attempt: attempt.number))
                         waitStart = backoffEnd
                     }
+                    // An attempt takes its slots, then its budget, then its rate: the waits
+                    // are drawn back from its start in that order.
                     let rateStart = max(waitStart, start - (attempt.rateLimitWaitSeconds ?? 0))
-                    if waitStart < rateStart {
+                    let budgetStart = max(waitStart, rateStart - (attempt.budgetWaitSeconds ?? 0))
+                    if waitStart < budgetStart {
                         segments.append(
-                            Segment(kind: .queued, start: waitStart, end: rateStart, attempt: attempt.number))
+                            Segment(kind: .queued, start: waitStart, end: budgetStart, attempt: attempt.number))
+                    }
+                    if budgetStart < rateStart {
+                        segments.append(
+                            Segment(kind: .budgetWait, start: budgetStart, end: rateStart, attempt: attempt.number))
                     }
                     if rateStart < start {
                         segments.append(

@@ -30,6 +30,7 @@ extension StepRecord {
                 json.add("span", attempt.span)
                 json.add("status", attempt.status.rawValue)
                 json.add("delay_before_seconds", attempt.delayBeforeSeconds)
+                json.add("budget_wait_seconds", attempt.budgetWaitSeconds)
                 json.add("rate_limit_wait_seconds", attempt.rateLimitWaitSeconds)
                 json.add("started_at", attempt.startedAt)
                 json.add("ended_at", attempt.endedAt)

@@ -29,6 +29,9 @@ public struct StepRecord: Sendable, Codable {
         /// How long this attempt waited for its provider's `requests_per_minute`, after it
         /// had its concurrency slots; the report draws it apart from the wait for a slot.
         public var rateLimitWaitSeconds: Double? = nil
+        /// How long this attempt waited, slots in hand, for other attempts' budget
+        /// reservations to settle before its own fitted.
+        public var budgetWaitSeconds: Double? = nil
         /// For a repair (not a retry): the message that followed the invalid answer, with its errors.
         public var repair: String? = nil
 
@@ -37,6 +40,7 @@ public struct StepRecord: Sendable, Codable {
             case reasoningTokens = "reasoning_tokens"
             case finishReason = "finish_reason"
             case rateLimitWaitSeconds = "rate_limit_wait_seconds"
+            case budgetWaitSeconds = "budget_wait_seconds"
             case delayBeforeSeconds = "delay_before_seconds"
             case startedAt = "started_at"
             case endedAt = "ended_at"

@@ -109,10 +109,12 @@ extension NodeExecutor {
             release(held)
             return false
         }
+        let budgetStart = clock.now()
         guard await admit(&pending, in: run, scope: scope) else {
             release(held)
             return false
         }
+        pending.budgetWait = clock.now() - budgetStart
         let rateStart = clock.now()
         do {
             try await run.provider.rateLimiter.acquire(tokens: pending.worstCase.tokens)
@@ -227,6 +229,7 @@ extension NodeExecutor {
                 finishReason: (run.response?.finishReason ?? failure?.finishReason)?.raw,
                 rateLimitWaitSeconds: pending.rateLimitWait.roundedSeconds > 0
                     ? pending.rateLimitWait.roundedSeconds : nil,
+                budgetWaitSeconds: pending.budgetWait.roundedSeconds > 0 ? pending.budgetWait.roundedSeconds : nil,
                 repair: pending.repairSent))
         run.record.error = failure.map(Self.recordFailure)
         journal.updateStep(run.step.id) { $0.attempts = number }
@@ -526,6 +529,7 @@ private struct PendingAttempt {
     var reservation: BudgetLedger.Reservation? = nil
     /// The repair turn this attempt sends, for its record.
     var repairSent: String?
+    var budgetWait = Duration.zero
     var rateLimitWait = Duration.zero
     var started = Duration.zero
     var startedDate = Date()
