@@ -113,13 +113,12 @@ struct AsyncHTTPClientBackend: Sendable {
     /// A provider's pools, opened as the requests in flight need them (`shard(forNextRequestGiven:)`).
     private final class ShardedPools: Sendable {
         private let key: PoolKey
-        private let limit: Int
-        private let inFlight = Mutex<[Int]>([])
+        /// Requests in flight in each pool, one entry per pool the provider may open.
+        private let inFlight: Mutex<[Int]>
 
         init(key: PoolKey, limit: Int) {
             self.key = key
-            self.limit = limit
-            inFlight.withLock { $0 = Array(repeating: 0, count: limit) }
+            inFlight = Mutex(Array(repeating: 0, count: limit))
         }
 
         func acquire() throws(TransportError) -> (HTTPClient, shard: Int) {
