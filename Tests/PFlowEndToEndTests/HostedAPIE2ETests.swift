@@ -38,13 +38,14 @@ struct HostedAPIE2ETests {
 
     /// Front ends close keep-alive connections that sit idle (HTTP/1.1: a FIN; HTTP/2: GOAWAY,
     /// then a FIN). A step sent after its provider's connection went idle that long gets a new
-    /// connection: the close never fails it, even with no retries.
+    /// connection: the close never fails it, even with no retries. (2 s idle against the
+    /// server's 300 ms leaves a loaded machine time to close before the next request.)
     @Test(arguments: [false, true])
     func aConnectionTheServerClosedWhileIdleNeverFailsAStep(tls: Bool) async throws {
         let certificates = tls ? try TestCertificates.shared().server : nil
         try await withMockServerProcess(args: ["--idle-timeout", "300ms"], tls: certificates) { server in
             var workflow = try ServerWorkflow(
-                "idle", server: server, providers: "  pause: { kind: mock, latency: 900ms }",
+                "idle", server: server, providers: "  pause: { kind: mock, latency: 2s }",
                 steps: """
                       - { id: before, prompt: "[mock:step=before] first" }
                       - { id: idle, provider: pause, prompt: "the connection goes idle" }
