@@ -1,7 +1,8 @@
 import Foundation
-import PFlowEngine
 import PFlowSpec
 import Testing
+
+@testable import PFlowEngine
 
 /// Budgets: reservation before each attempt, refusal as `budget_exceeded`, reconciliation
 /// with the reported usage, and no overrun however many attempts are in flight.
@@ -190,10 +191,17 @@ import Testing
                 policy: BlockPolicy(minSuccess: .all), location: Build.here))
         // One worst case fits at a time; beside the first answer's usage, the second does.
         let cap = Double(Self.worstCase * 3 / 2) / 1_000_000
+        let ledger = Locked<BudgetLedger?>(nil)
         let running = Task {
-            try await test.run(Self.workflow([fan], maxCost: cap), providers: ["mock": slow], clock: clock)
+            try await test.run(
+                Self.workflow([fan], maxCost: cap), providers: ["mock": slow], clock: clock,
+                prepared: { run in ledger.update { $0 = run.executor.budgets } })
         }
-        try await clock.pass(.seconds(3), .seconds(3))
+        // Time moves once one branch's request is in flight and the other waits for the budget.
+        try await clock.sleeping(for: .seconds(3))
+        while ledger.value?.waitingCount != 1 { await Task.yield() }
+        clock.advance(by: .seconds(3))
+        try await clock.pass(.seconds(3))
         let (summary, run) = try await running.value
         #expect(summary.status == .succeeded)
         let waits = try ["fan.0", "fan.1"].map { try test.record(run, step: $0).attempts.first?.budgetWaitSeconds }

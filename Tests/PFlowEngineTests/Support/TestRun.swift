@@ -79,7 +79,8 @@ struct TestRun {
 
     func run(
         _ workflow: Workflow, providers: [String: any LLMProvider] = [:], inputs: [String: String] = [:],
-        clock: any Clock<Duration> = ContinuousClock(), jitter: Double = 0, maxConcurrency: Int? = nil
+        clock: any Clock<Duration> = ContinuousClock(), jitter: Double = 0, maxConcurrency: Int? = nil,
+        prepared: @Sendable (WorkflowRun) -> Void = { _ in }
     ) async throws -> (summary: RunSummary, run: WorkflowRun) {
         var workflow = workflow
         if !workflow.file.hasPrefix("/") { workflow.file = scratch.path + "/" + workflow.file }
@@ -89,6 +90,7 @@ struct TestRun {
             environment: [:], workingDirectory: scratch.path, providerOverrides: providers)
         let run = try WorkflowRun.prepare(
             request, clock: RunClock(clock, date: { Self.date }), jitter: { jitter }, observer: recorder)
+        prepared(run)
         let summary = await run.execute()
         return (summary, run)
     }
