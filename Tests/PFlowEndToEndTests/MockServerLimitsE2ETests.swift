@@ -17,6 +17,7 @@ struct MockServerLimitsE2ETests {
           limited:
             kind: mock
             model: tpm-test
+            latency: 500ms
             server_limits: { tokens_per_minute: 60500 }
             \(limit)
         defaults:
@@ -61,7 +62,10 @@ struct MockServerLimitsE2ETests {
     /// Without it, the first wave (all 63 at once) overruns the mock by three; their 429s
     /// pause the provider until the retry-after and teach it the limit, so the retries do
     /// not run into the same wall: the run succeeds after those few 429s (3 measured, every
-    /// time; fewer when a loaded machine spreads the first wave over the mock's refill).
+    /// time; fewer when a loaded machine spreads the first wave over the mock's refill). The
+    /// answers take 500 ms so that no answer's rate-limit status reaches pflow's limiter
+    /// before the first wave is out: at 0 ms the limiter sometimes learned the limit from
+    /// the first answers and held the rest back, with no 429 at all.
     @Test func withoutItTheProviderPausesAfterThe429sAndSucceeds() async throws {
         let (result, rateLimited) = try await Self.run(limit: "")
         #expect(result.exitCode == 0, "\(result.stdout)\(result.stderr)")
