@@ -121,7 +121,7 @@ struct HTTPSTransportTests {
         }
     }
 
-    @Test func anSSLCertFileThatIsTheSystemBundleAddsNoTrustRoot() throws {
+    @Test func theSystemBundleNamedAgainAddsNoTrustRoot() throws {
         let system = "/etc/ssl/certs/ca-certificates.crt"
         let url = try #require(URL(string: "https://api.example.com/v1"))
         let spec = providerSpec(.openai, baseURL: url.absoluteString)
@@ -133,6 +133,10 @@ struct HTTPSTransportTests {
         let withSystemBundle = try HTTPTransport.forProvider(
             spec, url: url, environment: ["SSL_CERT_FILE": system], baseDirectory: ".")
         #expect(withSystemBundle.options.trustRoots.isEmpty)
+        var naming = spec
+        naming.caFile = system
+        let withCAFile = try HTTPTransport.forProvider(naming, url: url, environment: [:], baseDirectory: ".")
+        #expect(withCAFile.options.trustRoots.isEmpty)
     }
 
     @Test func anUnreadableCAFileIsAConfigurationErrorNamingIt() throws {

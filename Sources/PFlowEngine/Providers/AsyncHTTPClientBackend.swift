@@ -143,10 +143,10 @@ struct AsyncHTTPClientBackend: Sendable {
     }
 
     /// Whether `path` is the CA bundle swift-nio-ssl already trusts by default: the first of
-    /// these that exists (its LinuxCABundle). Containers often set `SSL_CERT_FILE` to it; trusted
-    /// again "in addition", its ~140 certificates were parsed twice more, once at set-up and
-    /// once on the first request's path (13 ms of the 100 ms a 100-branch run spends beyond
-    /// its two latencies), for no certificate the system store lacks.
+    /// these that exists (its LinuxCABundle). Containers often set `SSL_CERT_FILE` to it (and a
+    /// `ca_file` may name it); trusted again "in addition", its ~140 certificates were parsed
+    /// twice more, once at set-up and once on the first request's path (13 ms of the 100 ms a
+    /// 100-branch run spends beyond its two latencies), for no certificate the store lacks.
     static func isSystemBundle(_ path: String) -> Bool {
         guard let system = systemBundle else { return false }
         return URL(fileURLWithPath: path).resolvingSymlinksInPath().path == system

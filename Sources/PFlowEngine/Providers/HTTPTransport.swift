@@ -78,12 +78,11 @@ public struct HTTPTransport: Sendable {
         // of its own anyway, and a second pool would only keep connections less warm.
         let multiplexed = url.scheme?.lowercased() == "https"
         var options = Options(client: spec.transport, expectedConcurrency: multiplexed ? expectedConcurrency : 1)
-        if let bundle = environment["SSL_CERT_FILE"], !bundle.isEmpty, !AsyncHTTPClientBackend.isSystemBundle(bundle) {
-            options.trustRoots.append(bundle)
-        }
-        if let caFile = spec.caFile {
-            options.trustRoots.append(caFile.hasPrefix("/") ? caFile : baseDirectory + "/" + caFile)
-        }
+        var roots: [String] = []
+        if let bundle = environment["SSL_CERT_FILE"], !bundle.isEmpty { roots.append(bundle) }
+        if let caFile = spec.caFile { roots.append(caFile.hasPrefix("/") ? caFile : baseDirectory + "/" + caFile) }
+        // The system store is trusted already: naming it again adds nothing but its parse.
+        options.trustRoots = roots.filter { !AsyncHTTPClientBackend.isSystemBundle($0) }
         if spec.transport == .urlsession, spec.caFile != nil {
             throw ProviderError(
                 .configuration,
