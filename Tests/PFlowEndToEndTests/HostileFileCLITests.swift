@@ -6,7 +6,9 @@ import Testing
 /// are not files, and text that would drive the terminal.
 @Suite struct HostileFileCLITests {
     /// A workflow with one map over `source` (a YAML flow mapping such as `{ glob: "*.txt" }`).
-    static func mapWorkflow(over source: String, inputs: String = "", prompt: String = "{{ item }}") -> String {
+    static func mapWorkflow(
+        over source: String, inputs: String = "", prompt: String = "{{ item }}", minSuccess: String = "all"
+    ) -> String {
         """
         version: 1
         name: hostile
@@ -17,6 +19,7 @@ import Testing
               id: each
               over: \(source)
               as: item
+              min_success: \(minSuccess)
               step: { prompt: "\(prompt)" }
 
         """

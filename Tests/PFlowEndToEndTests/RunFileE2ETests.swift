@@ -6,8 +6,8 @@ import Testing
 /// before any request when it can be known then, and never a hang.
 @Suite struct RunFileE2ETests {
     /// A workflow with one map over `source`, whose prompt reads each item's content.
-    private static func mapWorkflow(over source: String) -> String {
-        HostileFileCLITests.mapWorkflow(over: source, prompt: "read {{ item.content }}")
+    private static func mapWorkflow(over source: String, minSuccess: String = "all") -> String {
+        HostileFileCLITests.mapWorkflow(over: source, prompt: "read {{ item.content }}", minSuccess: minSuccess)
     }
 
     /// A workflow whose one step reads the file input `doc`.
@@ -71,10 +71,7 @@ import Testing
         #expect(mkfifo(directory.url.appendingPathComponent("b.txt").path, 0o600) == 0)
         // min_success 1: the FIFO's branch failing must not cancel the plain file's, which
         // under load had not always answered yet (its status was then `cancelled`).
-        let workflow = Self.mapWorkflow(over: #"{ glob: "*.txt" }"#)
-            .replacingOccurrences(of: "      as: item\n", with: "      as: item\n      min_success: 1\n")
-        #expect(workflow.contains("min_success: 1"))
-        _ = try directory.file("w.yaml", contents: workflow)
+        _ = try directory.file("w.yaml", contents: Self.mapWorkflow(over: #"{ glob: "*.txt" }"#, minSuccess: "1"))
 
         let result = try await runPFlow(
             ["run", "--mock", "--quiet", "--out", "runs", "w.yaml"], cwd: directory.url, limit: .seconds(30))
